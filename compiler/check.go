@@ -25,6 +25,21 @@ type check func(c *checker)
 // the output, which is sorted.
 var checks = []check{
 	checkEntities,
+	checkFieldNames,       // DS103, DS104
+	checkFieldDirections,  // DS150
+	checkReadOnly,         // DS151
+	checkDuplicateTargets, // DS152
+	checkRequired,         // DS110
+	checkDefaults,         // DS111
+	checkTypes,            // DS130-DS133
+	checkValueMaps,        // DS140-DS143
+	checkKeys,             // DS120-DS125
+	checkConflicts,        // DS160-DS164
+	checkLookups,          // DS170-DS172, DS174-DS176
+	checkCycles,           // DS173
+	checkExclusions,       // DS180, DS181
+	checkInitial,          // DS190-DS193, DS210
+	checkFilters,          // DS200-DS202
 }
 
 func runChecks(src *srcMaps, cat *Catalog) Diagnostics {

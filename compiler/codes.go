@@ -20,7 +20,8 @@ const (
 	CodeKeyNotBidi        = "DS121" // key field not bidirectional in a bidirectional map
 	CodeCompanyMismatch   = "DS122" // company-specific mapped to global
 	CodeKeyPairCompany    = "DS123" // company pair not dataAreaId with the company lookup
-	CodeKeyNotMapped      = "DS124" // a key field is not mapped in fields
+	CodeKeyNotMapped      = "DS124" // a key pair names a field the catalog lacks
+	CodeKeyDuplicate      = "DS125" // a field appears in two key pairs
 	CodeTypeIncompatible  = "DS130" // incompatible types
 	CodeEnumNoValueMap    = "DS131" // text or number into enum/choice without value map
 	CodeLengthOverflow    = "DS132" // source longer than target's max length
@@ -36,12 +37,14 @@ const (
 	CodeConflictNoWhy     = "DS161" // conflict decision without rationale
 	CodeLastWriteNoAck    = "DS162" // last write wins without clock-skew acknowledgement
 	CodeConflictMissing   = "DS163" // bidirectional map without a conflict rule
+	CodeWhyPlaceholder    = "DS164" // a rationale too short or a placeholder
 	CodeLookupUnknown     = "DS170" // lookup to a map that does not exist
 	CodeLookupExcluded    = "DS171" // lookup to an excluded map
 	CodeLookupDirection   = "DS172" // lookup target map does not flow this way
 	CodeCycle             = "DS173" // dependency cycle not broken
 	CodeLookupTarget      = "DS174" // lookup column does not point to the target table
 	CodeSecondPassNoWhy   = "DS175" // second pass without rationale, or not on a lookup
+	CodeSecondPassNoCycle = "DS176" // second pass on a lookup that closes no cycle
 	CodeExcludedSynced    = "DS180" // excluded entity still synced by a map
 	CodeExclusionNoWhy    = "DS181" // exclusion without a reason or entity
 	CodeBulkTooLarge      = "DS190" // bulk initial sync above 100,000 rows
@@ -50,6 +53,7 @@ const (
 	CodeManyLookups       = "DS193" // 10 or more lookups with initial sync from Dataverse
 	CodeFilterSyntax      = "DS200" // source filter does not parse
 	CodeFilterField       = "DS201" // source filter names an unknown field
+	CodeFilterNotSource   = "DS202" // source filter on a side that is never a source
 	CodeMasterOneWay      = "DS210" // master side is not a source of a one-way map
 )
 
@@ -100,6 +104,7 @@ var codeTable = []CodeInfo{
 	{CodeCompanyMismatch, Error, "a company-specific entity is mapped to a global table or the reverse (DIPV1002)"},
 	{CodeKeyPairCompany, Error, "company striping must pair F&O dataAreaId with the Dataverse company lookup, in the key"},
 	{CodeKeyNotMapped, Error, "a key pair names a field that the catalog does not have on that side (DIPV1027/1028)"},
+	{CodeKeyDuplicate, Error, "a field appears in two key pairs: each key field is paired exactly once"},
 	{CodeTypeIncompatible, Error, "the two fields' types cannot be converted into each other (DIPV1030)"},
 	{CodeEnumNoValueMap, Error, "an enum or choice is mapped to or from another type, or to each other, without a value map"},
 	{CodeLengthOverflow, Error, "the source text can be longer than the target's maximum length: writes would be truncated or rejected"},
@@ -114,13 +119,15 @@ var codeTable = []CodeInfo{
 	{CodeConflictOneWay, Error, "a conflict rule on a one-way map or field never applies: remove it, the source side always owns the value"},
 	{CodeConflictNoWhy, Error, "every conflict decision must say why, in why: the rationale the runbook asks to document"},
 	{CodeLastWriteNoAck, Error, "last write wins compares the two systems' uncoordinated clocks: set acceptClockSkew: true to accept that"},
-	{CodeConflictMissing, Error, "a bidirectional map needs a default conflict rule"},
+	{CodeConflictMissing, Error, "a bidirectional map needs a default conflict rule, unless every field that flows both ways has its own"},
+	{CodeWhyPlaceholder, Warning, "a rationale (conflict why, secondPass, exclusion why) is too short or a placeholder to tell a reviewer anything"},
 	{CodeLookupUnknown, Error, "the lookup names a map that does not exist"},
 	{CodeLookupExcluded, Error, "the lookup names an excluded entity: its parent records would never arrive"},
 	{CodeLookupDirection, Error, "the looked-up map does not carry records the way this field flows: the parent would never arrive on the target"},
 	{CodeCycle, Error, "maps look each other up in a cycle: mark one lookup secondPass (with its reason) so it is written after both records exist"},
 	{CodeLookupTarget, Error, "the Dataverse lookup column does not point to the looked-up map's table"},
 	{CodeSecondPassNoWhy, Error, "secondPass is only for lookups and needs a rationale"},
+	{CodeSecondPassNoCycle, Warning, "secondPass on a lookup that closes no cycle: the reference stays empty until a later pass for no reason"},
 	{CodeExcludedSynced, Error, "an entity excluded from sync is still mapped"},
 	{CodeExclusionNoWhy, Error, "an exclusion must name an entity and say why it does not sync"},
 	{CodeBulkTooLarge, Warning, "runtime bulk initial sync of more than 100,000 rows: use the package strategy (data package import, then delta)"},
@@ -129,5 +136,6 @@ var codeTable = []CodeInfo{
 	{CodeManyLookups, Warning, "maps with 10 or more lookups are not supported by an initial sync from Dataverse"},
 	{CodeFilterSyntax, Error, "the source filter does not parse (DIPV1012): F&O uses query-range syntax, Dataverse OData $filter"},
 	{CodeFilterField, Error, "the source filter names a field that the entity or table does not have"},
+	{CodeFilterNotSource, Error, "a source filter on a side the map never reads from never applies: remove it"},
 	{CodeMasterOneWay, Error, "the master side of a one-way map must be its source side"},
 }

@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -52,7 +53,7 @@ func Compile(dir string, cfg Config) (*plan.Plan, Diagnostics) {
 	if ds.HasErrors() {
 		return nil, ds
 	}
-	src := (&decoder{dir: l.dir}).decode(l.root)
+	src := (&decoder{dir: l.dir, labels: l.labels}).decode(l.root)
 	ds = runChecks(src, cat)
 	if ds.HasErrors() {
 		return nil, ds
@@ -88,8 +89,13 @@ func loadCatalog(ctx *cue.Context, dir string) (*Catalog, Diagnostics) {
 	if err := v.Validate(cue.Concrete(true)); err != nil {
 		return nil, cueDiags(abs, CodeCatalog, err)
 	}
+	// Through JSON: several times faster than Value.Decode on large catalogs.
 	var cat Catalog
-	if err := v.Decode(&cat); err != nil {
+	b, err := v.MarshalJSON()
+	if err == nil {
+		err = json.Unmarshal(b, &cat)
+	}
+	if err != nil {
 		return nil, catalogDiag(dir, fmt.Errorf("catalog does not have the expected shape: %w", err))
 	}
 	if cat.FO.Entities == nil && cat.DV.Tables == nil {
@@ -210,7 +216,7 @@ func buildMap(src *srcMaps, cat *Catalog, m *srcMap, stage int) plan.Map {
 }
 
 func buildField(src *srcMaps, cat *Catalog, m *srcMap, f *srcField, fe *FOEntity, dt *DVTable) plan.Field {
-	pf := plan.Field{FO: f.FO, DV: f.DV.V, Pos: f.Pos, Direction: fieldDirection(m, f)}
+	pf := plan.Field{FO: f.FO, DV: f.DV.V, Pos: f.Pos, Direction: fieldDirection(m, f), AcceptLoss: f.AcceptLoss.V}
 	fm, dm := fe.Fields[f.FO], dt.Fields[f.DV.V]
 	if fm != nil {
 		pf.FOType = fm.Type

@@ -107,3 +107,36 @@ func writeFile(t testing.TB, name string, data []byte) {
 		t.Fatal(err)
 	}
 }
+
+// TestStarterPlan compiles the starter maps: they must vet clean, and their
+// plan is a reviewed golden file (testdata/starter.plan.json).
+func TestStarterPlan(t *testing.T) {
+	p, ds := Compile("../maps", Config{})
+	if p == nil || len(ds) > 0 {
+		t.Fatalf("starter maps do not vet clean:\n%v", ds)
+	}
+	got, err := plan.Encode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const golden = "../testdata/starter.plan.json"
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("starter plan differs from %s (review, then go test ./compiler -run TestStarterPlan -update)", golden)
+	}
+	if _, err := plan.Load(bytes.NewReader(got)); err != nil {
+		t.Fatalf("starter plan does not load: %v", err)
+	}
+	if len(p.CycleBreaks) != 1 || p.CycleBreaks[0].Map != "customer" || p.CycleBreaks[0].Field != "PrimaryContactPersonId" {
+		t.Errorf("cycle breaks = %+v, want customer.PrimaryContactPersonId breaking customer/contact", p.CycleBreaks)
+	}
+}

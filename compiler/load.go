@@ -34,6 +34,55 @@ type loaded struct {
 	// definitions (schema.#TableMap): constraints, not values, so never the
 	// place to report an error.
 	refs map[plan.Pos]bool
+	// labels maps the CUE path of every field the author wrote to the
+	// position of its label: struct values evaluated against the schema
+	// report the schema's position, so structs are located by label.
+	labels map[string]plan.Pos
+}
+
+// fieldLabels records the label position of every field in the files, by
+// CUE path (list elements as path[i]).
+func fieldLabels(dir string, files []*ast.File) map[string]plan.Pos {
+	out := map[string]plan.Pos{}
+	var walk func(prefix cue.Path, n ast.Node)
+	walk = func(prefix cue.Path, n ast.Node) {
+		switch x := n.(type) {
+		case *ast.StructLit:
+			for _, d := range x.Elts {
+				walkDecl(prefix, d, out, dir, walk)
+			}
+		case *ast.ListLit:
+			for i, e := range x.Elts {
+				p := cue.MakePath(append(prefix.Selectors(), cue.Index(i))...)
+				if _, ok := out[p.String()]; !ok {
+					out[p.String()] = relPos(dir, e.Pos())
+				}
+				walk(p, e)
+			}
+		}
+	}
+	for _, f := range files {
+		for _, d := range f.Decls {
+			walkDecl(cue.Path{}, d, out, dir, walk)
+		}
+	}
+	return out
+}
+
+func walkDecl(prefix cue.Path, d ast.Decl, out map[string]plan.Pos, dir string, walk func(cue.Path, ast.Node)) {
+	f, ok := d.(*ast.Field)
+	if !ok {
+		return
+	}
+	name, _, err := ast.LabelName(f.Label)
+	if err != nil {
+		return
+	}
+	p := cue.MakePath(append(prefix.Selectors(), cue.Str(name))...)
+	if _, seen := out[p.String()]; !seen {
+		out[p.String()] = relPos(dir, f.Label.Pos())
+	}
+	walk(p, f.Value)
 }
 
 // schemaRefs collects the positions of selector expressions naming a
@@ -80,7 +129,7 @@ func loadMaps(ctx *cue.Context, dir string) (*loaded, Diagnostics) {
 	if insts[0].Err != nil {
 		return nil, cueDiags(abs, CodeLoad, insts[0].Err)
 	}
-	l := &loaded{dir: abs, ctx: ctx, refs: schemaRefs(abs, insts[0].Files)}
+	l := &loaded{dir: abs, ctx: ctx, refs: schemaRefs(abs, insts[0].Files), labels: fieldLabels(abs, insts[0].Files)}
 	l.root = ctx.BuildInstance(insts[0])
 	if err := l.root.Err(); err != nil {
 		if all := l.root.Validate(cue.All()); all != nil {

@@ -76,6 +76,7 @@ type srcField struct {
 	DefaultDV  *srcScalar
 	Lookup     text
 	SecondPass text
+	AcceptLoss text
 	Conflict   *srcConflict
 }
 
@@ -125,10 +126,20 @@ type srcExclusion struct {
 
 // decoder reads the source model from the author's (schema-valid) value.
 type decoder struct {
-	dir string
+	dir    string
+	labels map[string]plan.Pos
 }
 
-func (d *decoder) pos(v cue.Value) plan.Pos { return relPos(d.dir, v.Pos()) }
+// pos locates a value: a scalar where its value is written, a struct or
+// list at its label (its evaluated position may be the schema's).
+func (d *decoder) pos(v cue.Value) plan.Pos {
+	if k := v.IncompleteKind(); k == cue.StructKind || k == cue.ListKind {
+		if p, ok := d.labels[v.Path().String()]; ok {
+			return p
+		}
+	}
+	return relPos(d.dir, v.Pos())
+}
 
 func (d *decoder) text(v cue.Value, path string) text {
 	f := v.LookupPath(cue.ParsePath(path))
@@ -202,109 +213,170 @@ func (d *decoder) decode(root cue.Value) *srcMaps {
 }
 
 func (d *decoder) decodeMap(name string, v cue.Value) *srcMap {
-	m := &srcMap{
-		Name:       name,
-		Path:       "maps." + quoteLabel(name),
-		Pos:        d.pos(v),
-		FOEntity:   d.text(v, "fo.entity"),
-		FOModified: d.text(v, "fo.modifiedField"),
-		DVTable:    d.text(v, "dv.table"),
-		DVSet:      d.text(v, "dv.set"),
-		DVModified: d.text(v, "dv.modifiedField"),
-		Direction:  d.text(v, "direction"),
-		Master:     d.text(v, "master"),
-		FilterFO:   d.text(v, "filter.fo"),
-		FilterDV:   d.text(v, "filter.dv"),
-		DeleteFO:   d.text(v, "delete.fo"),
-		DeleteDV:   d.text(v, "delete.dv"),
-		Strategy:   d.text(v, "initial.strategy"),
-	}
-	m.Description = d.text(v, "description").V
-	m.Expected, m.ExpectedPos, _ = d.int(v, "initial.expectedRows")
-	kv := v.LookupPath(cue.ParsePath("key"))
-	m.KeyPos = d.pos(kv)
-	if it, err := kv.List(); err == nil {
-		for it.Next() {
-			e := it.Value()
-			m.Key = append(m.Key, srcKey{FO: d.text(e, "fo"), DV: d.text(e, "dv"), Pos: d.pos(e)})
-		}
-	}
-	m.Conflict = d.conflict(v.LookupPath(cue.ParsePath("conflict")))
-	fv := v.LookupPath(cue.ParsePath("fields"))
-	m.FieldsPos = d.pos(fv)
-	for _, ff := range fields(fv) {
-		m.Fields = append(m.Fields, d.decodeField(m.Path, ff.Name, ff.V))
-	}
-	for _, side := range []plan.Side{plan.FO, plan.DV} {
-		for _, cf := range fields(v.LookupPath(cue.MakePath(cue.Str("constants"), cue.Str(string(side))))) {
-			if sc := d.scalar(cf.V); sc != nil {
-				m.Constants = append(m.Constants, srcConst{Side: side, Field: cf.Name, Value: *sc})
+	m := &srcMap{Name: name, Path: "maps." + quoteLabel(name), Pos: d.pos(v)}
+	// One pass over the map's fields: looking each attribute up by path
+	// costs more than the rest of decoding together.
+	for _, f := range fields(v) {
+		switch f.Name {
+		case "description":
+			m.Description, _ = f.V.String()
+		case "fo":
+			for _, g := range fields(f.V) {
+				switch g.Name {
+				case "entity":
+					m.FOEntity = d.str(g.V)
+				case "modifiedField":
+					m.FOModified = d.str(g.V)
+				}
 			}
+		case "dv":
+			for _, g := range fields(f.V) {
+				switch g.Name {
+				case "table":
+					m.DVTable = d.str(g.V)
+				case "set":
+					m.DVSet = d.str(g.V)
+				case "modifiedField":
+					m.DVModified = d.str(g.V)
+				}
+			}
+		case "direction":
+			m.Direction = d.str(f.V)
+		case "master":
+			m.Master = d.str(f.V)
+		case "filter":
+			m.FilterFO, m.FilterDV = d.sides(f.V)
+		case "delete":
+			m.DeleteFO, m.DeleteDV = d.sides(f.V)
+		case "initial":
+			m.Strategy = d.text(f.V, "strategy")
+			m.Expected, m.ExpectedPos, _ = d.int(f.V, "expectedRows")
+		case "key":
+			m.KeyPos = d.pos(f.V)
+			if it, err := f.V.List(); err == nil {
+				for it.Next() {
+					e := it.Value()
+					k := srcKey{Pos: d.pos(e)}
+					k.FO, k.DV = d.sides(e)
+					m.Key = append(m.Key, k)
+				}
+			}
+		case "conflict":
+			m.Conflict = d.conflict(f.V)
+		case "fields":
+			m.FieldsPos = d.pos(f.V)
+			for _, ff := range fields(f.V) {
+				m.Fields = append(m.Fields, d.decodeField(m.Path, ff.Name, ff.V))
+			}
+		case "constants":
+			for _, sf := range fields(f.V) {
+				for _, cf := range fields(sf.V) {
+					if sc := d.scalar(cf.V); sc != nil {
+						m.Constants = append(m.Constants, srcConst{Side: plan.Side(sf.Name), Field: cf.Name, Value: *sc})
+					}
+				}
+			}
+		case "retry":
+			if n, _, ok := d.int(f.V, "attempts"); ok {
+				a := int(n)
+				m.Retry.Attempts = &a
+			}
+			m.Retry.InitialBackoff = d.text(f.V, "initialBackoff")
+			m.Retry.MaxBackoff = d.text(f.V, "maxBackoff")
+		case "monitor":
+			m.Monitor.Set = true
+			m.Monitor.Pos = d.pos(f.V)
+			n, _, _ := d.int(f.V, "alertErrorsPerHour")
+			m.Monitor.AlertErrorsPerHour = int(n)
+			n, _, _ = d.int(f.V, "pauseErrorsPerHour")
+			m.Monitor.PauseErrorsPerHour = int(n)
+			n, _, _ = d.int(f.V, "reconcileSample")
+			m.Monitor.ReconcileSample = int(n)
+			m.Monitor.MaxLag = d.text(f.V, "maxLag")
 		}
-	}
-	if n, _, ok := d.int(v, "retry.attempts"); ok {
-		a := int(n)
-		m.Retry.Attempts = &a
-	}
-	m.Retry.InitialBackoff = d.text(v, "retry.initialBackoff")
-	m.Retry.MaxBackoff = d.text(v, "retry.maxBackoff")
-	if mv := v.LookupPath(cue.ParsePath("monitor")); mv.Exists() {
-		m.Monitor.Set = true
-		m.Monitor.Pos = d.pos(mv)
-		n, _, _ := d.int(mv, "alertErrorsPerHour")
-		m.Monitor.AlertErrorsPerHour = int(n)
-		n, _, _ = d.int(mv, "pauseErrorsPerHour")
-		m.Monitor.PauseErrorsPerHour = int(n)
-		n, _, _ = d.int(mv, "reconcileSample")
-		m.Monitor.ReconcileSample = int(n)
-		m.Monitor.MaxLag = d.text(mv, "maxLag")
 	}
 	return m
+}
+
+// str reads a string value.
+func (d *decoder) str(v cue.Value) text {
+	s, err := v.String()
+	if err != nil {
+		return text{}
+	}
+	return text{V: s, Pos: d.pos(v), Set: true}
+}
+
+// sides reads a struct's fo and dv strings.
+func (d *decoder) sides(v cue.Value) (fo, dv text) {
+	for _, f := range fields(v) {
+		switch f.Name {
+		case "fo":
+			fo = d.str(f.V)
+		case "dv":
+			dv = d.str(f.V)
+		}
+	}
+	return fo, dv
 }
 
 func (d *decoder) conflict(v cue.Value) *srcConflict {
 	if !v.Exists() {
 		return nil
 	}
-	c := &srcConflict{Winner: d.text(v, "winner"), Why: d.text(v, "why"), Pos: d.pos(v)}
-	if a := v.LookupPath(cue.ParsePath("acceptClockSkew")); a.Exists() {
-		c.Ack, _ = a.Bool()
+	c := &srcConflict{Pos: d.pos(v)}
+	for _, f := range fields(v) {
+		switch f.Name {
+		case "winner":
+			c.Winner = d.str(f.V)
+		case "why":
+			c.Why = d.str(f.V)
+		case "acceptClockSkew":
+			c.Ack, _ = f.V.Bool()
+		}
 	}
 	return c
 }
 
 func (d *decoder) decodeField(mapPath, name string, v cue.Value) *srcField {
-	f := &srcField{
-		FO:         name,
-		Path:       mapPath + ".fields." + quoteLabel(name),
-		Pos:        d.pos(v),
-		DV:         d.text(v, "dv"),
-		Direction:  d.text(v, "direction"),
-		Lookup:     d.text(v, "lookup"),
-		SecondPass: d.text(v, "secondPass"),
-		Conflict:   d.conflict(v.LookupPath(cue.ParsePath("conflict"))),
-	}
-	if f.DV.Set {
-		// A field's position is where its Dataverse column is named: that is
-		// the line a reviewer reads as "this mapping".
-		f.Pos = f.DV.Pos
-	}
-	if vv := v.LookupPath(cue.ParsePath("values")); vv.Exists() {
-		f.ValuesSet = true
-		f.ValuesPos = d.pos(vv)
-		for _, e := range fields(vv) {
-			n, err := e.V.Int64()
-			if err != nil {
-				continue
+	f := &srcField{FO: name, Path: mapPath + ".fields." + quoteLabel(name), Pos: d.pos(v)}
+	for _, a := range fields(v) {
+		switch a.Name {
+		case "dv":
+			f.DV = d.str(a.V)
+			// A field's position is where its Dataverse column is named:
+			// that is the line a reviewer reads as "this mapping".
+			f.Pos = f.DV.Pos
+		case "direction":
+			f.Direction = d.str(a.V)
+		case "lookup":
+			f.Lookup = d.str(a.V)
+		case "secondPass":
+			f.SecondPass = d.str(a.V)
+		case "acceptLoss":
+			f.AcceptLoss = d.str(a.V)
+		case "conflict":
+			f.Conflict = d.conflict(a.V)
+		case "values":
+			f.ValuesSet = true
+			f.ValuesPos = d.pos(a.V)
+			for _, e := range fields(a.V) {
+				n, err := e.V.Int64()
+				if err != nil {
+					continue
+				}
+				f.Values = append(f.Values, srcValue{Member: e.Name, Choice: n, Pos: d.pos(e.V)})
 			}
-			f.Values = append(f.Values, srcValue{Member: e.Name, Choice: n, Pos: d.pos(e.V)})
+		case "default":
+			for _, s := range fields(a.V) {
+				switch s.Name {
+				case "fo":
+					f.DefaultFO = d.scalar(s.V)
+				case "dv":
+					f.DefaultDV = d.scalar(s.V)
+				}
+			}
 		}
-	}
-	if dv := v.LookupPath(cue.ParsePath("default.fo")); dv.Exists() {
-		f.DefaultFO = d.scalar(dv)
-	}
-	if dv := v.LookupPath(cue.ParsePath("default.dv")); dv.Exists() {
-		f.DefaultDV = d.scalar(dv)
 	}
 	return f
 }

@@ -5,7 +5,7 @@ import (
 	"io/fs"
 )
 
-//go:embed *.cue cue.mod/module.cue
+//go:embed *.cue catalog/*.cue cue.mod/module.cue
 var files embed.FS
 
 // Files returns the starter maps (and cue.mod/module.cue); the schema under

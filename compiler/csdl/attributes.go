@@ -201,10 +201,15 @@ func optionChoices(os *jOptionSet) (map[string]int64, error) {
 		return nil, nil
 	}
 	choices := map[string]int64{}
+	values := map[int64]bool{}
 	for i, o := range os.Options {
 		if o.Value == nil {
 			return nil, fmt.Errorf("option %d has no Value", i+1)
 		}
+		if values[*o.Value] {
+			return nil, fmt.Errorf("option value %d listed twice", *o.Value)
+		}
+		values[*o.Value] = true
 		label := o.Label.text()
 		if label == "" {
 			label = strconv.FormatInt(*o.Value, 10)
@@ -212,7 +217,7 @@ func optionChoices(os *jOptionSet) (map[string]int64, error) {
 		if _, dup := choices[label]; dup {
 			label = fmt.Sprintf("%s (%d)", label, *o.Value)
 			if _, dup := choices[label]; dup {
-				return nil, fmt.Errorf("option value %d listed twice", *o.Value)
+				return nil, fmt.Errorf("option %d: label %q listed twice", i+1, label)
 			}
 		}
 		choices[label] = *o.Value

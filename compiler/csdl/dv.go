@@ -139,15 +139,14 @@ func dvTable(m *model, es *xEntitySet, s *shape) (*compiler.DVTable, bool) {
 			continue
 		}
 		pt, msg := m.typeProperty(prop)
-		if msg == "" && pt.enum != nil {
-			msg = "enum type " + pt.meta.Enum + " on a Dataverse column is not supported"
-		}
 		if msg != "" {
 			p.at(prop.offset, "entity set %s: property %s: %s", es.Name, prop.Name, msg)
 			ok = false
 			continue
 		}
-		if pt.skip {
+		// Only the metadata entity types (EntityDefinitions and the like)
+		// have enum-typed properties; no table map syncs them.
+		if pt.skip || pt.enum != nil {
 			continue
 		}
 		f := pt.meta

@@ -11,10 +11,10 @@ import "encoding/xml"
 const edmxNamespace = "http://docs.oasis-open.org/odata/ns/edmx"
 
 type xEdmx struct {
-	XMLName      xml.Name       `xml:"Edmx"`
-	Version      string         `xml:"Version,attr"`
+	XMLName      xml.Name
 	References   []xReference   `xml:"Reference"`
 	DataServices []xDataService `xml:"DataServices"`
+	offset       int64
 }
 
 type xReference struct {
@@ -77,10 +77,10 @@ type xProperty struct {
 }
 
 type xNavigation struct {
-	Name        string         `xml:"Name,attr"`
-	Type        string         `xml:"Type,attr"`
-	Constraints []xConstraint  `xml:"ReferentialConstraint"`
-	Annotations []xAnnotation  `xml:"Annotation"`
+	Name        string        `xml:"Name,attr"`
+	Type        string        `xml:"Type,attr"`
+	Constraints []xConstraint `xml:"ReferentialConstraint"`
+	Annotations []xAnnotation `xml:"Annotation"`
 	offset      int64
 }
 
@@ -90,11 +90,9 @@ type xConstraint struct {
 }
 
 type xEnumType struct {
-	Name           string     `xml:"Name,attr"`
-	UnderlyingType string     `xml:"UnderlyingType,attr"`
-	IsFlags        string     `xml:"IsFlags,attr"`
-	Members        []*xMember `xml:"Member"`
-	offset         int64
+	Name    string     `xml:"Name,attr"`
+	Members []*xMember `xml:"Member"`
+	offset  int64
 }
 
 type xMember struct {
@@ -104,7 +102,6 @@ type xMember struct {
 }
 
 type xContainer struct {
-	Name       string        `xml:"Name,attr"`
 	EntitySets []*xEntitySet `xml:"EntitySet"`
 }
 
@@ -115,30 +112,26 @@ type xEntitySet struct {
 }
 
 // xAnnotation is an inline annotation. Its value is either an attribute
-// (Bool="false", String="...") or a child element (<Bool>false</Bool>, a
-// Collection of Records).
+// (Bool="false") or a child element (<Bool>false</Bool>, a Collection of
+// Records).
 type xAnnotation struct {
 	Term       string       `xml:"Term,attr"`
 	Qualifier  string       `xml:"Qualifier,attr"`
 	BoolAttr   string       `xml:"Bool,attr"`
-	StringAttr string       `xml:"String,attr"`
 	BoolElem   string       `xml:"Bool"`
 	Collection *xCollection `xml:"Collection"`
 }
 
 type xCollection struct {
-	Records       []xRecord `xml:"Record"`
-	PropertyPaths []string  `xml:"PropertyPath"`
+	Records []xRecord `xml:"Record"`
 }
 
 type xRecord struct {
-	Type   string           `xml:"Type,attr"`
 	Values []xPropertyValue `xml:"PropertyValue"`
 }
 
 type xPropertyValue struct {
 	Property         string       `xml:"Property,attr"`
-	StringAttr       string       `xml:"String,attr"`
 	PropertyPathAttr string       `xml:"PropertyPath,attr"`
 	PropertyPathElem string       `xml:"PropertyPath"`
 	Collection       *xCollection `xml:"Collection"`
@@ -146,6 +139,12 @@ type xPropertyValue struct {
 
 // UnmarshalXML methods record where each element's start tag ends, so that
 // errors can name its line.
+
+func (e *xEdmx) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
+	type plain xEdmx
+	e.offset = d.InputOffset()
+	return d.DecodeElement((*plain)(e), &start)
+}
 
 func (s *xSchema) UnmarshalXML(d *xml.Decoder, start xml.StartElement) error {
 	type plain xSchema

@@ -181,7 +181,7 @@ func (s *shape) findProp(name string) *xProperty {
 	return nil
 }
 
-// annotationTerm reports whether term (possibly written with an alias) is
+// isTerm reports whether term (possibly written with an alias) is
 // the qualified name want.
 func (m *model) isTerm(term, want string) bool {
 	return term == want || m.qualify(term) == want

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 )
 
 // MaxInput is the largest metadata document, in bytes, that the parsers
@@ -60,11 +59,12 @@ func decodeEdmx(data []byte) (*xEdmx, error) {
 		}
 		return nil, &Error{Line: lineAt(data, d.InputOffset()), Msg: "not a CSDL document: " + err.Error()}
 	}
-	if doc.XMLName.Space != edmxNamespace {
-		if doc.XMLName.Space == "" {
-			return nil, &Error{Line: 1, Msg: fmt.Sprintf("root element <%s> is not edmx:Edmx in namespace %s", doc.XMLName.Local, edmxNamespace)}
-		}
-		return nil, &Error{Line: 1, Msg: fmt.Sprintf("root element <%s> in namespace %s is not OData 4 edmx:Edmx (%s)", doc.XMLName.Local, doc.XMLName.Space, edmxNamespace)}
+	root := doc.XMLName
+	switch {
+	case root.Local != "Edmx" || root.Space == "":
+		return nil, &Error{Line: lineAt(data, doc.offset), Msg: fmt.Sprintf("root element <%s> is not edmx:Edmx in namespace %s", root.Local, edmxNamespace)}
+	case root.Space != edmxNamespace:
+		return nil, &Error{Line: lineAt(data, doc.offset), Msg: fmt.Sprintf("root element <%s> in namespace %s is not OData 4 edmx:Edmx (%s)", root.Local, root.Space, edmxNamespace)}
 	}
 	// A document must end after its root element.
 	for {
@@ -157,13 +157,4 @@ func (p *problems) err() error {
 		list = append(list[:len(list):len(list)], fmt.Errorf("and %d more problems", p.more))
 	}
 	return errors.Join(list...)
-}
-
-// quoteList renders names for a message: "a", "b".
-func quoteList(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = fmt.Sprintf("%q", n)
-	}
-	return strings.Join(q, ", ")
 }

@@ -30,8 +30,11 @@ type differ struct {
 	out []Change
 }
 
+// add records a change, keeping its values short and its reason on one line
+// (reasons quote rationales, which authors may write over several lines).
 func (d *differ) add(c Change) {
 	c.Old, c.New = short(c.Old), short(c.New)
+	c.Reason = strings.Join(strings.Fields(c.Reason), " ")
 	d.out = append(d.out, c)
 }
 

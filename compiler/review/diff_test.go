@@ -130,6 +130,17 @@ func TestDiff(t *testing.T) {
 				"F&O edits will now be overwritten by Dataverse in a conflict, on 4 fields that use the map default"}},
 		},
 		{
+			"map default that no field uses",
+			func(tb testing.TB, p *plan.Plan) {
+				m := mapOf(tb, p, "contact")
+				m.Conflict.Winner = plan.WinFO
+				for i := range m.Fields {
+					m.Fields[i].Conflict.From = "field"
+				}
+			},
+			[]want{{"medium conflict-winner-changed contact: last write wins → F&O wins", "the map default is now F&O wins; no field uses it yet"}},
+		},
+		{
 			"field winner",
 			func(tb testing.TB, p *plan.Plan) {
 				fieldOf(tb, mapOf(tb, p, "customer"), "CreditLimit").Conflict.Winner = plan.WinFO
@@ -391,7 +402,7 @@ func TestDiff(t *testing.T) {
 		{
 			"exclusions",
 			func(tb testing.TB, p *plan.Plan) {
-				p.Exclusions = []plan.Exclusion{{Name: "workers", FO: "Workers", Owner: plan.FO, Why: "HR data stays in F&O"}}
+				p.Exclusions = []plan.Exclusion{{Name: "workers", FO: "Workers", Owner: plan.FO, Why: "HR data\nstays in F&O"}}
 			},
 			[]want{
 				{"medium exclusion-removed exclude.vendors: fo VendorsV2, dv msdyn_vendor, owner fo → none", "no longer guarded"},

@@ -58,9 +58,10 @@
 //
 // # Renderings
 //
-// WriteText prints one line per change and a summary; WriteMarkdown prints a
-// PR comment with a summary and a table. Both escape nothing they do not have
-// to and add the source position after the reason.
+// WriteText prints one line per change and a summary line; WriteMarkdown
+// prints a pull-request comment: a heading, the summary and a table whose
+// cells are escaped. Both end a change's reason with its source position.
+// A change is named map.field, map, or exclude.name for an exclusion.
 //
 // # Docs
 //

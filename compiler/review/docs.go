@@ -14,8 +14,8 @@ const IndexFile = "README.md"
 
 // Docs renders the plan as Markdown: IndexFile, an index of every map with
 // the dependency graph, cycle breaks and exclusions, and one page per map
-// named after the map (see PageName). The result maps file names to their
-// content and is the same for the same plan.
+// named after the map. The result maps file names to their content and is
+// the same for the same plan.
 func Docs(p *plan.Plan) map[string][]byte {
 	pages := pageNames(p)
 	files := map[string][]byte{IndexFile: index(p, pages)}
@@ -23,11 +23,6 @@ func Docs(p *plan.Plan) map[string][]byte {
 		files[pages[m.Name]] = mapPage(&m, pages)
 	}
 	return files
-}
-
-// PageName returns the file Docs writes for the named map.
-func PageName(p *plan.Plan, name string) string {
-	return pageNames(p)[name]
 }
 
 // pageNames gives every map a distinct, portable file name: the map's name

@@ -141,7 +141,7 @@ func TestDiffPositions(t *testing.T) {
 		"field-added customer.Phone":                      "customer.cue:19",
 		"value-map-changed customer.PartyType":            "customer.cue:30",
 		"delete-action-changed customer":                  "customer.cue:3",
-		"exclusion-added exclude.workers":                         "exclude.cue:9",
+		"exclusion-added exclude.workers":                 "exclude.cue:9",
 		"monitor-changed customergroup":                   "customergroup.cue:3",
 	} {
 		if got, ok := where[key]; !ok {

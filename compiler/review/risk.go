@@ -93,13 +93,11 @@ func fieldOn(f plan.Field, s plan.Side) string {
 // default when f is nil (n is then the number of fields that use it).
 func winnerReason(w plan.Winner, f *plan.Field, n int) string {
 	if f == nil {
-		what := "the map default"
-		switch n {
-		case 0:
-			return fmt.Sprintf("the map default now says %s; no field uses it yet", winnerName(w))
-		case 1:
-			what = "1 field that uses the map default"
-		default:
+		if n == 0 {
+			return fmt.Sprintf("the map default is now %s; no field uses it yet", winnerName(w))
+		}
+		what := "1 field that uses the map default"
+		if n > 1 {
 			what = fmt.Sprintf("%d fields that use the map default", n)
 		}
 		switch w {

@@ -143,6 +143,9 @@ type Field struct {
 	MaxLength int `json:"maxLength,omitempty"`
 	// Scale is the smaller of the two sides' decimal scales, when decimal.
 	Scale *int `json:"scale,omitempty"`
+	// AcceptLoss is the author's rationale for truncating text to MaxLength
+	// or rounding decimals to Scale on the way to the narrower side.
+	AcceptLoss string `json:"acceptLoss,omitempty"`
 	// Values maps F&O enum members to Dataverse choice values, sorted by member.
 	Values []ValuePair `json:"values,omitempty"`
 	// Defaults are written to a side when the source value is null.
