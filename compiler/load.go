@@ -132,10 +132,7 @@ func loadMaps(ctx *cue.Context, dir string) (*loaded, Diagnostics) {
 	l := &loaded{dir: abs, ctx: ctx, refs: schemaRefs(abs, insts[0].Files), labels: fieldLabels(abs, insts[0].Files)}
 	l.root = ctx.BuildInstance(insts[0])
 	if err := l.root.Err(); err != nil {
-		if all := l.root.Validate(cue.All()); all != nil {
-			err = all
-		}
-		return nil, l.cueDiags(err)
+		return nil, l.cueDiags(l.allErrors(err))
 	}
 	sch := load.Instances([]string{schema.ImportPath}, cfg)
 	if sch[0].Err != nil {
@@ -150,6 +147,33 @@ func loadMaps(ctx *cue.Context, dir string) (*loaded, Diagnostics) {
 		return nil, l.cueDiags(err)
 	}
 	return l, nil
+}
+
+// allErrors gathers every error under the root: CUE stops at the first
+// conflict in a struct, so each map's attributes are validated on their own
+// too, so that one run reports every problem.
+func (l *loaded) allErrors(first error) error {
+	errs := cueerrors.Errors(first)
+	if all := l.root.Validate(cue.All()); all != nil {
+		errs = append(errs, cueerrors.Errors(all)...)
+	}
+	for _, top := range fields(l.root) {
+		for _, m := range fields(top.V) {
+			if err := m.V.Validate(cue.All()); err != nil {
+				errs = append(errs, cueerrors.Errors(err)...)
+			}
+			for _, a := range fields(m.V) {
+				if err := a.V.Validate(cue.All()); err != nil {
+					errs = append(errs, cueerrors.Errors(err)...)
+				}
+			}
+		}
+	}
+	var out cueerrors.Error
+	for _, e := range errs {
+		out = cueerrors.Append(out, e)
+	}
+	return out
 }
 
 // schemaOverlay returns the embedded schema files placed at schemaDir inside

@@ -18,14 +18,15 @@ func cmdCompile(args []string, std stdio) int {
 		fmt.Fprintln(std.err, "usage: dualsync compile [--catalog DIR] [-o FILE] DIR")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	args, err := parseArgs(fs, args)
+	if err != nil {
 		return 2
 	}
-	if fs.NArg() != 1 {
+	if len(args) != 1 {
 		fs.Usage()
 		return 2
 	}
-	dir := fs.Arg(0)
+	dir := args[0]
 	p, ds := compiler.Compile(dir, compiler.Config{CatalogDir: *catalog})
 	if len(ds) > 0 {
 		writeText(std.err, dir, ds)

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	cueerrors "cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/format"
 	"cuelang.org/go/cue/parser"
 )
@@ -31,15 +32,16 @@ func cmdFmt(args []string, std stdio) int {
 		fmt.Fprintln(std.err, "usage: dualsync fmt [--check] PATH...   (files or directories; cue.mod is skipped)")
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
+	args, err := parseArgs(fset, args)
+	if err != nil {
 		return 2
 	}
-	if fset.NArg() == 0 {
+	if len(args) == 0 {
 		fset.Usage()
 		return 2
 	}
 	var files []string
-	for _, p := range fset.Args() {
+	for _, p := range args {
 		fs, err := cueFiles(p)
 		if err != nil {
 			return fail(std, "fmt", err)
@@ -56,7 +58,10 @@ func cmdFmt(args []string, std stdio) int {
 		}
 		out, err := formatCUE(f, src)
 		if err != nil {
-			fmt.Fprintf(std.err, "dualsync fmt: %s\n", strings.TrimSpace(err.Error()))
+			for _, e := range cueerrors.Errors(err) {
+				format, args := e.Msg()
+				fmt.Fprintf(std.err, "dualsync fmt: %s: %s\n", e.Position(), fmt.Sprintf(format, args...))
+			}
 			failed = true
 			continue
 		}

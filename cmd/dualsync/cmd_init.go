@@ -25,14 +25,15 @@ func cmdInit(args []string, std stdio) int {
 		fmt.Fprintln(std.err, "usage: dualsync init [--force] DIR")
 		fset.PrintDefaults()
 	}
-	if err := fset.Parse(args); err != nil {
+	args, err := parseArgs(fset, args)
+	if err != nil {
 		return 2
 	}
-	if fset.NArg() != 1 {
+	if len(args) != 1 {
 		fset.Usage()
 		return 2
 	}
-	dir := fset.Arg(0)
+	dir := args[0]
 	files, err := scaffold()
 	if err != nil {
 		return fail(std, "init", err)

@@ -19,17 +19,18 @@ func cmdVet(args []string, std stdio) int {
 		fmt.Fprintln(std.err, "usage: dualsync vet [--format text|json|sarif|github] [--strict] [--catalog DIR] DIR\n       dualsync vet --explain CODE|all")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	args, err := parseArgs(fs, args)
+	if err != nil {
 		return 2
 	}
 	if *explain != "" {
 		return explainCodes(std, *explain)
 	}
-	if fs.NArg() != 1 {
+	if len(args) != 1 {
 		fs.Usage()
 		return 2
 	}
-	dir := fs.Arg(0)
+	dir := args[0]
 	w, ok := diagWriter(*format)
 	if !ok {
 		return fail(std, "vet", fmt.Errorf("unknown format %q (want text, json, sarif or github)", *format))
