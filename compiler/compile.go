@@ -86,16 +86,18 @@ func loadCatalog(ctx *cue.Context, dir string) (*Catalog, Diagnostics) {
 		return nil, catalogDiag(dir, fmt.Errorf("cannot load catalogs: %s (run dualsync import-metadata)", msg))
 	}
 	v := ctx.BuildInstance(insts[0])
-	if err := v.Validate(cue.Concrete(true)); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, cueDiags(abs, CodeCatalog, err)
 	}
-	// Through JSON: several times faster than Value.Decode on large catalogs.
-	var cat Catalog
+	// Through JSON: several times faster than Value.Decode on large
+	// catalogs, and MarshalJSON already refuses values that are not
+	// concrete, so a separate Validate pass would only repeat the walk.
 	b, err := v.MarshalJSON()
-	if err == nil {
-		err = json.Unmarshal(b, &cat)
-	}
 	if err != nil {
+		return nil, cueDiags(abs, CodeCatalog, err)
+	}
+	var cat Catalog
+	if err := json.Unmarshal(b, &cat); err != nil {
 		return nil, catalogDiag(dir, fmt.Errorf("catalog does not have the expected shape: %w", err))
 	}
 	if cat.FO.Entities == nil && cat.DV.Tables == nil {

@@ -54,6 +54,7 @@ const (
 	FieldTypeChanged      Kind = "field-type-changed"
 	ValueMapChanged       Kind = "value-map-changed"
 	DefaultChanged        Kind = "default-changed"
+	AcceptLossChanged     Kind = "accept-loss-changed"
 	LookupChanged         Kind = "lookup-changed"
 	SecondPassChanged     Kind = "second-pass-changed"
 )

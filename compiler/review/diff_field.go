@@ -53,6 +53,7 @@ func (d *differ) fieldChanges(o, n *plan.Field, mapWinnerChanged bool, at func(C
 	}
 	d.values(o, n, at)
 	d.defaults(o, n, at)
+	d.acceptLoss(o, n, at)
 	d.lookup(o, n, at)
 	d.fieldConflict(o, n, dirChanged, mapWinnerChanged, at)
 }
@@ -93,6 +94,23 @@ func (d *differ) defaults(o, n *plan.Field, at func(Change)) {
 			reason = fmt.Sprintf("when %s has no %s, %s %s is now left empty: creates fail if it is required", src, fieldOn(*n, s.side.Other()), sideName(s.side), fieldOn(*n, s.side))
 		}
 		at(Change{Kind: DefaultChanged, Old: prefixed(s.side, optional(s.old)), New: prefixed(s.side, optional(s.new)), Risk: Low, Reason: reason})
+	}
+}
+
+// acceptLoss reports a field starting or stopping to accept truncation or
+// rounding: starting is medium risk, since values are then silently cut.
+func (d *differ) acceptLoss(o, n *plan.Field, at func(Change)) {
+	switch {
+	case o.AcceptLoss == n.AcceptLoss:
+	case o.AcceptLoss == "":
+		at(Change{Kind: AcceptLossChanged, Old: "-", New: n.AcceptLoss, Risk: Medium,
+			Reason: "values longer or more precise than the narrower side will now be cut instead of failing"})
+	case n.AcceptLoss == "":
+		at(Change{Kind: AcceptLossChanged, Old: o.AcceptLoss, New: "-", Risk: Low,
+			Reason: "truncation or rounding is no longer accepted: vet requires the sides to fit"})
+	default:
+		at(Change{Kind: AcceptLossChanged, Old: o.AcceptLoss, New: n.AcceptLoss, Risk: Low,
+			Reason: "the rationale for accepting truncation or rounding changed"})
 	}
 }
 

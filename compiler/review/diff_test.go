@@ -441,3 +441,15 @@ func TestDiff(t *testing.T) {
 		})
 	}
 }
+
+func TestDiffAcceptLoss(t *testing.T) {
+	o, n := testPlan(t), testPlan(t)
+	n.Maps[0].Fields[0].AcceptLoss = "names are labels; cutting them is fine"
+	cs := Diff(o, n)
+	if len(cs) != 1 || cs[0].Kind != AcceptLossChanged || cs[0].Risk != Medium {
+		t.Fatalf("Diff = %+v, want one medium accept-loss-changed", cs)
+	}
+	if cs := Diff(n, o); len(cs) != 1 || cs[0].Risk != Low {
+		t.Fatalf("reverse Diff = %+v, want one low accept-loss-changed", cs)
+	}
+}

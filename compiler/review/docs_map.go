@@ -110,6 +110,9 @@ func transform(f plan.Field, pages map[string]string) string {
 		}
 		parts = append(parts, s)
 	}
+	if f.AcceptLoss != "" {
+		parts = append(parts, "accepts truncation or rounding: "+cell(f.AcceptLoss))
+	}
 	return strings.Join(parts, "; ")
 }
 
