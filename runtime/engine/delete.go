@@ -1,0 +1,117 @@
+package engine
+
+import (
+	"github.com/dualsync/dualsync/runtime/plan"
+)
+
+// Deletes.
+//
+// A delete observed on side s does what the map's plan says for s:
+//
+//   - propagate: the record is deleted on the other side (with its expected
+//     version; a concurrent edit there makes the delete fail with a version
+//     mismatch, the engine reads again, logs the edit as a conflict lost to
+//     the delete, and deletes again);
+//   - ignore: the other side keeps its record and the pairing is forgotten;
+//   - review: the other side keeps its record and a delete-review entry goes
+//     to the error queue for a person (RetryError propagates the delete,
+//     DiscardError ignores it).
+//
+// When the map's direction does not flow from s, a delete on s only makes
+// the engine forget s's copy; the source side keeps the record.
+//
+// In every case the record keeps a tombstone: an update of a deleted record
+// never re-creates it. The one exception is a row on the deleting side
+// modified after the delete (by that side's own clock): the key was created
+// again there, and syncs as a new record. Any other update of a tombstoned
+// record is suppressed and, unless the action was ignore, logged as a
+// conflict decided by RuleDelete, so that nothing is dropped silently.
+
+func (e *Engine) mergeDelete(m *mapping, rec *record, s side) {
+	r := rec.round
+	t := s.other()
+	o := r.obs[s]
+	r.want[fo], r.want[dv] = r.want[fo][:0], r.want[dv][:0]
+	r.del = [2]bool{}
+	e.unpark(m, rec, fo, true)
+	e.unpark(m, rec, dv, true)
+	e.markDirty(m, rec)
+	if !m.flows[s] {
+		rec.forget(s)
+		return
+	}
+	action := m.del[s]
+	if ot := r.obs[t]; ot != nil && !ot.deleted && action == plan.Propagate && e.changedSinceBase(m, rec, t, ot) {
+		e.logConflict(m, rec, nil, [2]Value{}, s, RuleDelete, m.pm.Pos,
+			"deleted on "+string(s.plan())+" while "+string(t.plan())+" edited it: the delete wins")
+	}
+	at := o.modified
+	if at == 0 {
+		at = rec.mod[s]
+	}
+	if ts, ta := rec.tomb(); !rec.tombstoned() || ts != s || ta != action {
+		rec.setTomb(s, action, at)
+	}
+	rec.forget(s)
+	switch action {
+	case plan.Propagate:
+		r.del[t] = rec.exists(t)
+	case plan.Ignore:
+		rec.base[t] = ""
+	case plan.Review:
+		if rec.exists(t) {
+			e.enqueue(m, rec, t, failure{class: DeleteReview,
+				message: "deleted on " + string(s.plan()) + "; the plan asks for review: retry deletes the " +
+					string(t.plan()) + " record, discard keeps it"}, nil, nil, 1)
+		}
+	}
+}
+
+// changedSinceBase reports whether observation o of side t differs from t's
+// merge base in any field.
+func (e *Engine) changedSinceBase(m *mapping, rec *record, t side, o *obs) bool {
+	bv, _ := e.loadBase(m, rec)
+	for i, v := range o.vals {
+		if v.k != kindAbsent && !v.Equal(bv[t][i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// tombstoneObserved handles an observation of a tombstoned record outside a
+// round. It returns false when the record was created again and the
+// observation must be merged as usual.
+func (e *Engine) tombstoneObserved(m *mapping, rec *record, s side, o *obs) bool {
+	ts, action := rec.tomb()
+	if o.deleted {
+		why := reasonUnchanged
+		if s != ts && !rec.exists(s) {
+			why = reasonEcho // the engine's propagated delete coming back
+		}
+		if rec.exists(s) {
+			rec.forget(s)
+			e.markDirty(m, rec)
+			if es := e.errs[errKey{m: m.idx, key: rec.key, s: s}]; es != nil && es.entry.Class == DeleteReview {
+				e.resolve(es) // deleted on both sides: nothing left to review
+			}
+		}
+		e.drop(o, why)
+		return true
+	}
+	if s == ts && o.modified != 0 && o.modified > rec.delAt {
+		rec.clearTomb()
+		rec.base = [2]string{}
+		rec.setOwn(fo, false)
+		rec.setOwn(dv, false)
+		e.markDirty(m, rec)
+		return false
+	}
+	if action != plan.Ignore {
+		var cur [2]Value
+		e.logConflict(m, rec, nil, cur, ts, RuleDelete, m.pm.Pos,
+			"update on "+string(s.plan())+" of a record deleted on "+string(ts.plan())+": not applied (no resurrection)")
+	}
+	e.drop(o, reasonTombstone)
+	return true
+}

@@ -1,0 +1,157 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/dualsync/dualsync/runtime/plan"
+)
+
+// StateVersion is the version of the persisted state format below.
+const StateVersion = 1
+
+// State is everything the engine needs to resume after a restart: the
+// contract between the engine and a store. New restores it; Engine.State
+// returns it; each Ready's Checkpoint, Errors and Resolved are increments
+// of it. Fields and maps are named, never numbered, so a state survives a
+// plan that adds or removes fields: unknown names are dropped on restore.
+//
+// What is not here is safe to lose. Writes in flight and changes still
+// being decided hold their change feed's watermark back, so after a crash
+// they are observed again; the merge base and versions make that re-run
+// idempotent (an echo is suppressed, a re-sent write meets a version
+// mismatch and a merge, a create is an upsert by key).
+type State struct {
+	Version int `json:"version"`
+	// PlanDigest is the digest of the plan the state was written with.
+	PlanDigest string        `json:"planDigest,omitempty"`
+	Records    []RecordState `json:"records"`
+	Errors     []ErrorEntry  `json:"errors"`
+	Watermarks []Watermark   `json:"watermarks"`
+	// NextID is the engine's ID counter, when no IDSource is configured.
+	NextID uint64 `json:"nextId"`
+}
+
+// RecordState is one tracked record, identified by map and key.
+type RecordState struct {
+	Map string    `json:"map"`
+	Key string    `json:"key"`
+	FO  SideState `json:"fo"`
+	DV  SideState `json:"dv"`
+	// Tombstone is set once the record was deleted on a side.
+	Tombstone *Tombstone `json:"tombstone,omitempty"`
+	// Pending holds the changes of a round that was parked, so that the
+	// feed watermark could move past them; they are merged again on restore.
+	Pending []PendingChange `json:"pending,omitempty"`
+	// ParkedSince is when the round parked (event time), so that its park
+	// timeout survives a restart.
+	ParkedSince time.Time `json:"parkedSince,omitzero"`
+}
+
+// SideState is what the engine knows of a record on one side.
+type SideState struct {
+	Exists   bool      `json:"exists"`
+	Version  string    `json:"version,omitempty"`
+	Modified time.Time `json:"modified,omitzero"`
+	// OwnVersion marks Version as the one the engine's own write was
+	// acknowledged with and has not yet seen come back.
+	OwnVersion bool `json:"ownVersion,omitempty"`
+	// Base is the merge base: the side's values (its field names, plan
+	// order) that both sides last agreed on.
+	Base []FieldValue `json:"base,omitempty"`
+	// Unconfirmed lists base fields the engine wrote itself and has not yet
+	// seen come back through the side's change feed.
+	Unconfirmed []string `json:"unconfirmed,omitempty"`
+}
+
+// Tombstone records a delete, so that late updates cannot resurrect it.
+type Tombstone struct {
+	Side plan.Side `json:"side"` // where the delete was observed
+	// Action is the plan's delete action that was taken.
+	Action plan.DeleteAction `json:"action"`
+	// At is the deleting side's modified time of the delete (its own clock),
+	// when known; a later row on that side re-creates the record.
+	At time.Time `json:"at,omitzero"`
+}
+
+// PendingChange is one side's observed state held by a parked round.
+type PendingChange struct {
+	Side     plan.Side    `json:"side"`
+	Values   []FieldValue `json:"values,omitempty"`
+	Version  string       `json:"version,omitempty"`
+	Modified time.Time    `json:"modified,omitzero"`
+	Deleted  bool         `json:"deleted,omitempty"`
+}
+
+// Watermark is how far a change feed (one side of one map) is settled: every
+// observation up to Seq ended (applied, suppressed, queued, or parked and
+// persisted). Token is the cursor of the latest settled observation that
+// carried one; the connector resumes from it after a restart. Seq numbers
+// are only meaningful within a run; Token is what persists.
+type Watermark struct {
+	Map   string    `json:"map"`
+	Side  plan.Side `json:"side"`
+	Seq   int64     `json:"seq"`
+	Token string    `json:"token,omitempty"`
+}
+
+// Class is an error class: what went wrong with a write, and so how the
+// engine handles it.
+type Class string
+
+// Error classes.
+const (
+	// VersionMismatch: the target moved (412, or the record is gone). The
+	// engine reads it again and merges; after Config.MaxRereads in a row
+	// the change is queued.
+	VersionMismatch Class = "version-mismatch"
+	// Throttled: 429 with Retry-After. The engine waits and retries; never
+	// an error, never counted as an attempt.
+	Throttled Class = "throttled"
+	// Transient: network errors and 5xx. Retried with backoff up to the
+	// plan's attempts, then queued.
+	Transient Class = "transient"
+	// Plugin: a business-logic exception on the target. Retried with
+	// backoff up to the plan's attempts, then queued.
+	Plugin Class = "plugin"
+	// Validation: the target refused the values. Queued at once.
+	Validation Class = "validation"
+	// MissingMapping: the target rejected an unknown field. Queued at once.
+	MissingMapping Class = "missing-mapping"
+	// InvalidValue: a value has no entry in the field's value map; found by
+	// the engine before writing. Queued.
+	InvalidValue Class = "invalid-value"
+	// Dependency: parked longer than Config.ParkTimeout. Queued.
+	Dependency Class = "dependency"
+	// DeleteReview: a delete under the plan's review action. Queued for a
+	// person: RetryError propagates it, DiscardError keeps the other record.
+	DeleteReview Class = "delete-review"
+)
+
+// ErrorEntry is one error-queue entry. There is at most one per record and
+// target side; a new failure updates it. When a later write carries the
+// failed fields to the target, the entry is resolved (listed in
+// Ready.Resolved).
+type ErrorEntry struct {
+	ID    string    `json:"id"`
+	Map   string    `json:"map"`
+	Key   string    `json:"key"`
+	Side  plan.Side `json:"side"` // the target side of the failed write
+	Class Class     `json:"class"`
+	// Status and Code are the target's HTTP status and error code, if any.
+	Status  int    `json:"status,omitempty"`
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message"`
+	// Field is the offending field, in the target's names, when known.
+	Field string `json:"field,omitempty"`
+	// Pos is the plan source position of the field, or of the map.
+	Pos plan.Pos `json:"pos"`
+	// Fields are the target fields that were not written.
+	Fields []string `json:"fields,omitempty"`
+	// Source is the side the change came from; Values are its raw values
+	// there (Source's field names), as observed.
+	Source   plan.Side    `json:"source"`
+	Values   []FieldValue `json:"values,omitempty"`
+	Attempts int          `json:"attempts"`
+	First    time.Time    `json:"first,omitzero"`
+	Last     time.Time    `json:"last,omitzero"`
+}
