@@ -28,6 +28,7 @@ const (
 	defaultAttempts       = 5
 	defaultInitialBackoff = time.Second
 	defaultMaxBackoff     = 5 * time.Minute
+	defaultParkTimeout    = 10 * time.Minute
 )
 
 // Vet checks the maps in dir and returns every problem found, sorted.
@@ -191,6 +192,7 @@ func buildMap(src *srcMaps, cat *Catalog, m *srcMap, stage int) plan.Map {
 			MaxLagMS:           durationMS(m.Monitor.MaxLag, 0),
 		},
 	}
+	pm.ParkTimeoutMS = durationMS(m.ParkTimeout, defaultParkTimeout)
 	if m.Retry.Attempts != nil {
 		pm.Retry.Attempts = *m.Retry.Attempts
 	}

@@ -48,6 +48,7 @@ type srcMap struct {
 	Expected    int64
 	ExpectedPos plan.Pos
 	Retry       srcRetry
+	ParkTimeout text
 	Monitor     srcMonitor
 }
 
@@ -276,6 +277,8 @@ func (d *decoder) decodeMap(name string, v cue.Value) *srcMap {
 					}
 				}
 			}
+		case "parkTimeout":
+			m.ParkTimeout = d.str(f.V)
 		case "retry":
 			if n, _, ok := d.int(f.V, "attempts"); ok {
 				a := int(n)

@@ -36,6 +36,7 @@ const (
 	InitialStrategyChanged Kind = "initial-strategy-changed"
 	ExpectedRowsChanged    Kind = "expected-rows-changed"
 	RetryChanged           Kind = "retry-changed"
+	ParkTimeoutChanged     Kind = "park-timeout-changed"
 	MonitorChanged         Kind = "monitor-changed"
 )
 

@@ -144,6 +144,10 @@ func (d *differ) mapChanges(o, n *plan.Map) {
 		at(Change{Kind: RetryChanged, Old: or, New: nr, Risk: Low,
 			Reason: "retriable failures are retried differently before they reach the error queue"})
 	}
+	if o.ParkTimeoutMS != n.ParkTimeoutMS {
+		at(Change{Kind: ParkTimeoutChanged, Old: fmt.Sprintf("%dms", o.ParkTimeoutMS), New: fmt.Sprintf("%dms", n.ParkTimeoutMS), Risk: Low,
+			Reason: "records wait a different time for their lookups' parents before they become dependency errors"})
+	}
 	d.monitor(o.Monitor, n.Monitor, at)
 }
 

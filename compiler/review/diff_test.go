@@ -453,3 +453,12 @@ func TestDiffAcceptLoss(t *testing.T) {
 		t.Fatalf("reverse Diff = %+v, want one low accept-loss-changed", cs)
 	}
 }
+
+func TestDiffParkTimeout(t *testing.T) {
+	o, n := testPlan(t), testPlan(t)
+	n.Maps[0].ParkTimeoutMS = 120000
+	cs := Diff(o, n)
+	if len(cs) != 1 || cs[0].Kind != ParkTimeoutChanged || cs[0].New != "120000ms" {
+		t.Fatalf("Diff = %+v, want one park-timeout-changed", cs)
+	}
+}

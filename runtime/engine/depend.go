@@ -77,7 +77,7 @@ func (e *Engine) startParkTimer(m *mapping, rec *record, t side, p *park) {
 		e.untimed = append(e.untimed, waiter{m: m, rec: rec, t: t, gen: p.gen})
 		return
 	}
-	e.schedule(timer{at: p.since + int64(e.cfg.ParkTimeout), kind: timerPark, m: m, rec: rec, t: t, gen: p.gen})
+	e.schedule(timer{at: p.since + int64(m.parkTimeout), kind: timerPark, m: m, rec: rec, t: t, gen: p.gen})
 }
 
 // unpark ends a park (if any), telling the driver when notify is set.

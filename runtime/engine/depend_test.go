@@ -149,3 +149,25 @@ func TestDependencyOrder(t *testing.T) {
 		})
 	}
 }
+
+// A map's own park timeout from the plan overrides Config.ParkTimeout.
+func TestPlanParkTimeout(t *testing.T) {
+	p := testPlan(t)
+	p.MapByName("customer").ParkTimeoutMS = (2 * time.Minute).Milliseconds()
+	e, err := New(p, Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Tick(t0)
+	h := &harness{tb: t, e: e}
+	h.seed("customer", c1, custFO(), custDV())
+	h.observe(plan.FO, "customer", "usmf|C2", custFO("Group", "usmf|G1"), "f1", at(10))
+	h.tick(1 * time.Minute)
+	if len(h.out.Errors) != 0 {
+		t.Fatal("timed out before the map's park timeout")
+	}
+	h.tick(2 * time.Minute)
+	if len(h.out.Errors) != 1 || h.out.Errors[0].Class != Dependency {
+		t.Fatalf("errors after the map's 2m park timeout = %+v, want one dependency error (the 10m default would not fire yet)", h.out.Errors)
+	}
+}

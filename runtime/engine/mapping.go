@@ -47,10 +47,12 @@ type mapping struct {
 	byName [2]map[string]int
 	consts [2][]FieldValue
 	retry  plan.Retry
-	del    [2]plan.DeleteAction
-	flows  [2]bool // the map's direction flows from this side
-	master side
-	recs   map[string]*record
+	// parkTimeout is the map's park timeout, or Config.ParkTimeout.
+	parkTimeout time.Duration
+	del         [2]plan.DeleteAction
+	flows       [2]bool // the map's direction flows from this side
+	master      side
+	recs        map[string]*record
 }
 
 // fieldInfo is one compiled field.
@@ -113,6 +115,10 @@ func compileMap(idx int, pm *plan.Map, cfg *Config) (*mapping, error) {
 	}
 	if pm.Master == plan.DV {
 		m.master = dv
+	}
+	m.parkTimeout = time.Duration(pm.ParkTimeoutMS) * time.Millisecond
+	if m.parkTimeout <= 0 {
+		m.parkTimeout = cfg.ParkTimeout
 	}
 	if m.retry == (plan.Retry{}) {
 		m.retry = cfg.Retry

@@ -120,7 +120,7 @@ const (
 	// InvalidValue: a value has no entry in the field's value map; found by
 	// the engine before writing. Queued.
 	InvalidValue Class = "invalid-value"
-	// Dependency: parked longer than Config.ParkTimeout. Queued.
+	// Dependency: parked longer than the map's park timeout. Queued.
 	Dependency Class = "dependency"
 	// DeleteReview: a delete under the plan's review action. Queued for a
 	// person: RetryError propagates it, DiscardError keeps the other record.

@@ -85,7 +85,10 @@ type Map struct {
 	Delete      Delete     `json:"delete"`
 	Initial     Initial    `json:"initial"`
 	Retry       Retry      `json:"retry"`
-	Monitor     Monitor    `json:"monitor"`
+	// ParkTimeoutMS is how long a record may wait for a lookup's parent
+	// before it becomes a dependency error.
+	ParkTimeoutMS int64   `json:"parkTimeoutMs"`
+	Monitor       Monitor `json:"monitor"`
 }
 
 // Entity is the F&O side of a map.
