@@ -13,6 +13,7 @@ import (
 	"cuelang.org/go/cue/ast"
 	cueerrors "cuelang.org/go/cue/errors"
 	"cuelang.org/go/cue/load"
+	"cuelang.org/go/cue/parser"
 	"cuelang.org/go/cue/token"
 
 	"github.com/dualsync/dualsync/runtime/plan"
@@ -26,10 +27,9 @@ const schemaDir = "cue.mod/pkg/" + schema.ImportPath
 
 // loaded is a maps directory evaluated by CUE.
 type loaded struct {
-	dir     string // absolute maps directory
-	ctx     *cue.Context
-	root    cue.Value // the author's package, not unified with the schema
-	checked cue.Value // root unified with schema.#Maps
+	dir  string // absolute maps directory
+	ctx  *cue.Context
+	root cue.Value // the author's package, not unified with the schema
 	// refs are the positions of the author's references to schema
 	// definitions (schema.#TableMap): constraints, not values, so never the
 	// place to report an error.
@@ -121,6 +121,12 @@ func loadMaps(ctx *cue.Context, dir string) (*loaded, Diagnostics) {
 	if err != nil {
 		return nil, loadDiag(dir, err)
 	}
+	// The schema constraint is added to the author's package as one more
+	// file, so that the maps are evaluated once, constraints included,
+	// whether or not the author's own files apply the schema.
+	if pkg := packageName(abs); pkg != "" {
+		overlay[filepath.Join(abs, constraintFile)] = load.FromString(fmt.Sprintf(constraintSrc, pkg, schema.ImportPath))
+	}
 	cfg := &load.Config{Dir: abs, Overlay: overlay}
 	insts := load.Instances([]string{"."}, cfg)
 	if len(insts) != 1 {
@@ -129,24 +135,57 @@ func loadMaps(ctx *cue.Context, dir string) (*loaded, Diagnostics) {
 	if insts[0].Err != nil {
 		return nil, cueDiags(abs, CodeLoad, insts[0].Err)
 	}
-	l := &loaded{dir: abs, ctx: ctx, refs: schemaRefs(abs, insts[0].Files), labels: fieldLabels(abs, insts[0].Files)}
+	files := authorFiles(insts[0].Files)
+	l := &loaded{dir: abs, ctx: ctx, refs: schemaRefs(abs, files), labels: fieldLabels(abs, files)}
 	l.root = ctx.BuildInstance(insts[0])
 	if err := l.root.Err(); err != nil {
 		return nil, l.cueDiags(l.allErrors(err))
 	}
-	sch := load.Instances([]string{schema.ImportPath}, cfg)
-	if sch[0].Err != nil {
-		return nil, loadDiag(dir, fmt.Errorf("embedded schema: %w", sch[0].Err))
-	}
-	sv := ctx.BuildInstance(sch[0])
-	if err := sv.Err(); err != nil {
-		return nil, loadDiag(dir, fmt.Errorf("embedded schema: %w", err))
-	}
-	l.checked = l.root.Unify(sv.LookupPath(cue.ParsePath("#Maps")))
-	if err := l.checked.Validate(cue.Concrete(true), cue.All()); err != nil {
-		return nil, l.cueDiags(err)
+	if err := l.root.Validate(cue.Concrete(true)); err != nil {
+		return nil, l.cueDiags(l.allErrors(err))
 	}
 	return l, nil
+}
+
+// constraintFile is the file the compiler adds to the author's package to
+// apply the schema; its positions are never reported.
+const constraintFile = "zz_dualsync_schema.cue"
+
+const constraintSrc = `package %s
+
+import dualsyncschema "%s"
+
+maps: [string]:    dualsyncschema.#TableMap
+exclude: [string]: dualsyncschema.#Exclusion
+`
+
+// packageName returns the CUE package name of the first .cue file in dir.
+func packageName(dir string) string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return ""
+	}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".cue") {
+			continue
+		}
+		f, err := parser.ParseFile(filepath.Join(dir, e.Name()), nil, parser.PackageClauseOnly)
+		if err == nil && f.PackageName() != "" {
+			return f.PackageName()
+		}
+	}
+	return ""
+}
+
+// authorFiles drops the compiler's own constraint file.
+func authorFiles(fs []*ast.File) []*ast.File {
+	out := make([]*ast.File, 0, len(fs))
+	for _, f := range fs {
+		if filepath.Base(f.Filename) != constraintFile {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // allErrors gathers every error under the root: CUE stops at the first
@@ -217,7 +256,7 @@ func (l *loaded) cueDiags(err error) Diagnostics {
 		// Walk up the path to the nearest value the author wrote.
 		for sels := cue.ParsePath(ds[i].Path).Selectors(); len(sels) > 0; sels = sels[:len(sels)-1] {
 			v := l.root.LookupPath(cue.MakePath(sels...))
-			if p := relPos(l.dir, v.Pos()); p.File != "" && !strings.HasPrefix(p.File, "cue.mod/") && !l.refs[p] {
+			if p := relPos(l.dir, v.Pos()); p.File != "" && !strings.HasPrefix(p.File, "cue.mod/") && p.File != constraintFile && !l.refs[p] {
 				ds[i].Pos = p
 				break
 			}
@@ -294,7 +333,7 @@ func authorPos(dir string, ps []token.Pos, skip map[plan.Pos]bool) plan.Pos {
 	var fallback plan.Pos
 	for _, p := range ps {
 		pp := relPos(dir, p)
-		if pp.File == "" || strings.HasPrefix(pp.File, "cue.mod/") {
+		if pp.File == "" || strings.HasPrefix(pp.File, "cue.mod/") || pp.File == constraintFile {
 			continue
 		}
 		if skip[pp] {

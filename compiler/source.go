@@ -129,6 +129,7 @@ type srcExclusion struct {
 type decoder struct {
 	dir    string
 	labels map[string]plan.Pos
+	paths  map[string]cue.Path
 }
 
 // pos locates a value: a scalar where its value is written, a struct or
@@ -215,32 +216,23 @@ func (d *decoder) decode(root cue.Value) *srcMaps {
 
 func (d *decoder) decodeMap(name string, v cue.Value) *srcMap {
 	m := &srcMap{Name: name, Path: "maps." + quoteLabel(name), Pos: d.pos(v)}
-	// One pass over the map's fields: looking each attribute up by path
-	// costs more than the rest of decoding together.
-	for _, f := range fields(v) {
+	// #TableMap is closed, so its attributes are looked up by name: cheaper
+	// than iterating, which sorts the fields on every call.
+	for _, name := range mapAttrs {
+		f := cueField{Name: name, V: v.LookupPath(d.path(name))}
+		if !f.V.Exists() {
+			continue
+		}
 		switch f.Name {
 		case "description":
 			m.Description, _ = f.V.String()
 		case "fo":
-			for _, g := range fields(f.V) {
-				switch g.Name {
-				case "entity":
-					m.FOEntity = d.str(g.V)
-				case "modifiedField":
-					m.FOModified = d.str(g.V)
-				}
-			}
+			m.FOEntity = d.attr(f.V, "entity")
+			m.FOModified = d.attr(f.V, "modifiedField")
 		case "dv":
-			for _, g := range fields(f.V) {
-				switch g.Name {
-				case "table":
-					m.DVTable = d.str(g.V)
-				case "set":
-					m.DVSet = d.str(g.V)
-				case "modifiedField":
-					m.DVModified = d.str(g.V)
-				}
-			}
+			m.DVTable = d.attr(f.V, "table")
+			m.DVSet = d.attr(f.V, "set")
+			m.DVModified = d.attr(f.V, "modifiedField")
 		case "direction":
 			m.Direction = d.str(f.V)
 		case "master":
@@ -301,6 +293,19 @@ func (d *decoder) decodeMap(name string, v cue.Value) *srcMap {
 	return m
 }
 
+// mapAttrs are the attributes of a #TableMap.
+var mapAttrs = []string{"description", "fo", "dv", "direction", "master", "filter", "delete", "initial",
+	"key", "conflict", "fields", "constants", "parkTimeout", "retry", "monitor"}
+
+// attr reads the string attribute label of v, if present.
+func (d *decoder) attr(v cue.Value, label string) text {
+	x := v.LookupPath(d.path(label))
+	if !x.Exists() {
+		return text{}
+	}
+	return d.str(x)
+}
+
 // str reads a string value.
 func (d *decoder) str(v cue.Value) text {
 	s, err := v.String()
@@ -312,13 +317,11 @@ func (d *decoder) str(v cue.Value) text {
 
 // sides reads a struct's fo and dv strings.
 func (d *decoder) sides(v cue.Value) (fo, dv text) {
-	for _, f := range fields(v) {
-		switch f.Name {
-		case "fo":
-			fo = d.str(f.V)
-		case "dv":
-			dv = d.str(f.V)
-		}
+	if x := v.LookupPath(d.path("fo")); x.Exists() {
+		fo = d.str(x)
+	}
+	if x := v.LookupPath(d.path("dv")); x.Exists() {
+		dv = d.str(x)
 	}
 	return fo, dv
 }
@@ -328,42 +331,50 @@ func (d *decoder) conflict(v cue.Value) *srcConflict {
 		return nil
 	}
 	c := &srcConflict{Pos: d.pos(v)}
-	for _, f := range fields(v) {
-		switch f.Name {
-		case "winner":
-			c.Winner = d.str(f.V)
-		case "why":
-			c.Why = d.str(f.V)
-		case "acceptClockSkew":
-			c.Ack, _ = f.V.Bool()
-		}
+	if x := v.LookupPath(d.path("winner")); x.Exists() {
+		c.Winner = d.str(x)
+	}
+	if x := v.LookupPath(d.path("why")); x.Exists() {
+		c.Why = d.str(x)
+	}
+	if x := v.LookupPath(d.path("acceptClockSkew")); x.Exists() {
+		c.Ack, _ = x.Bool()
 	}
 	return c
 }
 
+// fieldAttrs are the attributes of a #Field, looked up by name: the schema
+// closes #Field, so no other attribute can exist, and lookups avoid the
+// sorted iteration that Value.Fields does on every call.
+var fieldAttrs = []string{"dv", "direction", "lookup", "secondPass", "acceptLoss", "conflict", "values", "default"}
+
 func (d *decoder) decodeField(mapPath, name string, v cue.Value) *srcField {
 	f := &srcField{FO: name, Path: mapPath + ".fields." + quoteLabel(name), Pos: d.pos(v)}
-	for _, a := range fields(v) {
-		switch a.Name {
+	for _, attr := range fieldAttrs {
+		a := v.LookupPath(d.path(attr))
+		if !a.Exists() {
+			continue
+		}
+		switch attr {
 		case "dv":
-			f.DV = d.str(a.V)
+			f.DV = d.str(a)
 			// A field's position is where its Dataverse column is named:
 			// that is the line a reviewer reads as "this mapping".
 			f.Pos = f.DV.Pos
 		case "direction":
-			f.Direction = d.str(a.V)
+			f.Direction = d.str(a)
 		case "lookup":
-			f.Lookup = d.str(a.V)
+			f.Lookup = d.str(a)
 		case "secondPass":
-			f.SecondPass = d.str(a.V)
+			f.SecondPass = d.str(a)
 		case "acceptLoss":
-			f.AcceptLoss = d.str(a.V)
+			f.AcceptLoss = d.str(a)
 		case "conflict":
-			f.Conflict = d.conflict(a.V)
+			f.Conflict = d.conflict(a)
 		case "values":
 			f.ValuesSet = true
-			f.ValuesPos = d.pos(a.V)
-			for _, e := range fields(a.V) {
+			f.ValuesPos = d.pos(a)
+			for _, e := range fields(a) {
 				n, err := e.V.Int64()
 				if err != nil {
 					continue
@@ -371,17 +382,28 @@ func (d *decoder) decodeField(mapPath, name string, v cue.Value) *srcField {
 				f.Values = append(f.Values, srcValue{Member: e.Name, Choice: n, Pos: d.pos(e.V)})
 			}
 		case "default":
-			for _, s := range fields(a.V) {
-				switch s.Name {
-				case "fo":
-					f.DefaultFO = d.scalar(s.V)
-				case "dv":
-					f.DefaultDV = d.scalar(s.V)
-				}
+			if x := a.LookupPath(d.path("fo")); x.Exists() {
+				f.DefaultFO = d.scalar(x)
+			}
+			if x := a.LookupPath(d.path("dv")); x.Exists() {
+				f.DefaultDV = d.scalar(x)
 			}
 		}
 	}
 	return f
+}
+
+// path returns the parsed path of a single label, parsed once per decode.
+func (d *decoder) path(label string) cue.Path {
+	if p, ok := d.paths[label]; ok {
+		return p
+	}
+	if d.paths == nil {
+		d.paths = map[string]cue.Path{}
+	}
+	p := cue.MakePath(cue.Str(label))
+	d.paths[label] = p
+	return p
 }
 
 // quoteLabel returns name as a CUE path element.

@@ -13,12 +13,17 @@ import (
 func Encode(p *Plan) ([]byte, error) {
 	p.Format = Format
 	normalize(p)
-	d, err := ComputeDigest(p)
+	// One marshal: the digest covers the encoding with an empty digest,
+	// which is then written into the digest field (the plan's second
+	// field, so the first match is the right one).
+	p.Digest = ""
+	b, err := marshal(p)
 	if err != nil {
 		return nil, err
 	}
-	p.Digest = d
-	return marshal(p)
+	sum := sha256.Sum256(b)
+	p.Digest = "sha256:" + hex.EncodeToString(sum[:])
+	return bytes.Replace(b, []byte(`"digest": ""`), []byte(`"digest": "`+p.Digest+`"`), 1), nil
 }
 
 // ComputeDigest returns the digest of p's content: the SHA-256 of its
