@@ -28,6 +28,7 @@ func commands() []command {
 		{"fmt", "format CUE files in place", cmdFmt},
 		{"init", "scaffold a new maps repository", cmdInit},
 		{"import-metadata", "turn F&O and Dataverse $metadata into CUE catalogs", cmdImportMetadata},
+		{"errors", "inspect and act on the error queue: list, show, retry, discard", cmdErrors},
 	}
 }
 
