@@ -1,0 +1,79 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Poll reads one page of changes from every feed, in plan stage order (F&O
+// before Dataverse within a map), and steps its rows into the engine. It
+// returns the number of rows stepped. A connector that fails is counted in
+// Stats.PollErrors and its feed is read again from the same cursor on the
+// next Poll; an expired cursor makes the feed start again from the
+// beginning. Only engine errors (a row the engine refuses) and the
+// context's end are returned.
+func (d *Driver) Poll(ctx context.Context) (int, error) {
+	if d.broken != nil {
+		return 0, d.broken
+	}
+	d.stats.Polls++
+	n := 0
+	for _, f := range d.feeds {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		k, err := d.pollFeed(ctx, f)
+		n += k
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func (d *Driver) pollFeed(ctx context.Context, f *feed) (int, error) {
+	conn := d.conns[f.side]
+	page, err := conn.Changes(ctx, f.m, f.cursor, d.cfg.PageSize)
+	if err != nil && f.cursor != "" && errors.Is(err, ErrCursorExpired) {
+		d.stats.CursorResets++
+		d.trace(TraceEvent{Kind: "cursor-reset", Side: f.side, Map: f.m.Name, Err: err.Error()})
+		f.cursor = ""
+		page, err = conn.Changes(ctx, f.m, "", d.cfg.PageSize)
+	}
+	if err != nil {
+		d.stats.PollErrors++
+		f.more = false
+		d.trace(TraceEvent{Kind: "poll-error", Side: f.side, Map: f.m.Name, Err: err.Error()})
+		return 0, nil
+	}
+	d.stats.Pages++
+	for i := range page.Rows {
+		o := &page.Rows[i]
+		f.seq++
+		o.Seq, o.Side, o.Map = f.seq, f.side, f.m.Name
+	}
+	d.trace(TraceEvent{Kind: "page", Side: f.side, Map: f.m.Name, Page: &page})
+	for i, o := range page.Rows {
+		if err := d.eng.Observe(o); err != nil {
+			// The rest of the page is read again from the old cursor.
+			return i, fmt.Errorf("poll %s %s: %w", f.side, f.m.Name, err)
+		}
+	}
+	d.stats.Rows += int64(len(page.Rows))
+	if page.Next != "" {
+		f.cursor = page.Next
+	}
+	f.more = page.More
+	return len(page.Rows), nil
+}
+
+// backlog reports whether a feed said more changes are ready.
+func (d *Driver) backlog() bool {
+	for _, f := range d.feeds {
+		if f.more {
+			return true
+		}
+	}
+	return false
+}
