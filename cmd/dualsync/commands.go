@@ -29,6 +29,7 @@ func commands() []command {
 		{"init", "scaffold a new maps repository", cmdInit},
 		{"import-metadata", "turn F&O and Dataverse $metadata into CUE catalogs", cmdImportMetadata},
 		{"errors", "inspect and act on the error queue: list, show, retry, discard", cmdErrors},
+		{"test", "run scenario suites against a compiled plan in the simulator", cmdTest},
 	}
 }
 
