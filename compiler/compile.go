@@ -78,6 +78,9 @@ func loadCatalog(ctx *cue.Context, dir string) (*Catalog, Diagnostics) {
 	if err != nil {
 		return nil, catalogDiag(dir, err)
 	}
+	if cat, ok := literalCatalog(abs); ok && (cat.FO.Entities != nil || cat.DV.Tables != nil) {
+		return cat, nil
+	}
 	insts := load.Instances([]string{"."}, &load.Config{Dir: abs})
 	if len(insts) != 1 || insts[0].Err != nil {
 		msg := "no CUE package"

@@ -124,7 +124,9 @@ func loadMaps(ctx *cue.Context, dir string) (*loaded, Diagnostics) {
 	// The schema constraint is added to the author's package as one more
 	// file, so that the maps are evaluated once, constraints included,
 	// whether or not the author's own files apply the schema.
-	if pkg := packageName(abs); pkg != "" {
+	// Authors who apply the schema themselves (as dualsync init scaffolds)
+	// need no second copy: the same constraint twice is evaluated twice.
+	if pkg, constrained := scanPackage(abs); pkg != "" && !constrained {
 		overlay[filepath.Join(abs, constraintFile)] = load.FromString(fmt.Sprintf(constraintSrc, pkg, schema.ImportPath))
 	}
 	cfg := &load.Config{Dir: abs, Overlay: overlay}
@@ -159,22 +161,73 @@ maps: [string]:    dualsyncschema.#TableMap
 exclude: [string]: dualsyncschema.#Exclusion
 `
 
-// packageName returns the CUE package name of the first .cue file in dir.
-func packageName(dir string) string {
+// scanPackage returns the CUE package name of the .cue files in dir and
+// whether they already constrain maps and exclude with the schema's
+// #TableMap and #Exclusion (maps: [string]: schema.#TableMap).
+func scanPackage(dir string) (pkg string, constrained bool) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return ""
+		return "", false
 	}
+	found := map[string]bool{}
 	for _, e := range entries {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".cue") {
 			continue
 		}
-		f, err := parser.ParseFile(filepath.Join(dir, e.Name()), nil, parser.PackageClauseOnly)
-		if err == nil && f.PackageName() != "" {
-			return f.PackageName()
+		f, err := parser.ParseFile(filepath.Join(dir, e.Name()), nil, parser.ImportsOnly)
+		if err != nil {
+			continue
+		}
+		if pkg == "" {
+			pkg = f.PackageName()
+		}
+		imported := false
+		for spec := range f.ImportSpecs() {
+			if strings.Trim(spec.Path.Value, `"`) == schema.ImportPath {
+				imported = true
+			}
+		}
+		if !imported {
+			continue
+		}
+		full, err := parser.ParseFile(filepath.Join(dir, e.Name()), nil)
+		if err != nil {
+			continue
+		}
+		for _, d := range full.Decls {
+			f, ok := d.(*ast.Field)
+			if !ok {
+				continue
+			}
+			name, _, _ := ast.LabelName(f.Label)
+			want := map[string]string{"maps": "#TableMap", "exclude": "#Exclusion"}[name]
+			if want != "" && patternOf(f.Value, want) {
+				found[name] = true
+			}
 		}
 	}
-	return ""
+	return pkg, found["maps"] && found["exclude"]
+}
+
+// patternOf reports whether v is a struct `{[string]: X.<def>}`.
+func patternOf(v ast.Expr, def string) bool {
+	st, ok := v.(*ast.StructLit)
+	if !ok || len(st.Elts) != 1 {
+		return false
+	}
+	f, ok := st.Elts[0].(*ast.Field)
+	if !ok {
+		return false
+	}
+	if _, ok := f.Label.(*ast.ListLit); !ok {
+		return false
+	}
+	sel, ok := f.Value.(*ast.SelectorExpr)
+	if !ok {
+		return false
+	}
+	id, ok := sel.Sel.(*ast.Ident)
+	return ok && id.Name == def
 }
 
 // authorFiles drops the compiler's own constraint file.
