@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -218,6 +219,108 @@ func TestOneWayField(t *testing.T) {
 			}
 			if len(h.take().Writes) != 0 || !h.e.Quiet() {
 				t.Error("not quiet after the re-assertion")
+			}
+		})
+	}
+}
+
+// A one-way field edited on the wrong side while the owner's change to it
+// is in the error queue: the owner's base lags its row, so the engine reads
+// the owner first and re-asserts its current value (not the older one of
+// its base); that write carries the failed field and resolves the entry.
+func TestOneWayAfterQueuedWrite(t *testing.T) {
+	tests := []struct {
+		name   string
+		owner  map[string]Value // the F&O row the read finds
+		want   string
+		winner string // the logged conflict's F&O value
+	}{{
+		name:   "the queued value is re-asserted",
+		owner:  custFO("Status", "Hold"),
+		want:   `dv upsert customer usmf|C1 @d2 statuscode="Hold"` + "\n",
+		winner: `"Hold"`,
+	}, {
+		name:   "the owner's newer value is re-asserted",
+		owner:  custFO("Status", "Closed"),
+		want:   `dv upsert customer usmf|C1 @d2 statuscode="Closed"` + "\n",
+		winner: `"Closed"`,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := seeded(t)
+			h.observe(plan.FO, "customer", c1, custFO("Status", "Hold"), "f2", at(10))
+			h.fail(Validation)
+			queued := h.open()
+			h.take()
+			h.observe(plan.DV, "customer", c1, custDV("statuscode", "Blocked"), "d2", at(20))
+			if len(h.out.Writes) != 0 {
+				t.Fatalf("written from the owner's lagging base:\n%s", show(h.out.Writes))
+			}
+			if got, want := showReads(h.out.Reads), "fo customer usmf|C1\n"; got != want {
+				t.Fatalf("reads:\n%s\nwant:\n%s", got, want)
+			}
+			h.answer(map[plan.Side]Observed{plan.FO: {Values: tt.owner, Version: "f2", Modified: at(10)}})
+			out := h.take()
+			if got := show(out.Writes); got != tt.want {
+				t.Errorf("writes:\n%s\nwant:\n%s", got, tt.want)
+			}
+			if len(out.Conflicts) != 1 || out.Conflicts[0].Rule != RuleOneWay || out.Conflicts[0].FO.String() != tt.winner {
+				t.Errorf("conflicts %+v, want the one-way re-assertion of %s", out.Conflicts, tt.winner)
+			}
+			for _, w := range out.Writes {
+				h.ack(w, "d3")
+			}
+			if open := h.open(); len(open) != 0 || !slices.Contains(h.log.Resolved, queued[0]) {
+				t.Errorf("open entries %v, want %v resolved", open, queued)
+			}
+		})
+	}
+}
+
+// last_write compares the rows' modified times as their users left them:
+// a time the engine's own write put on a row (another field re-asserted)
+// does not make that side's older edit the later one.
+func TestLastWriteIgnoresOwnWrites(t *testing.T) {
+	tests := []struct {
+		name   string
+		foAt   int // F&O's edit of Phone; Dataverse edited it at 20
+		want   string
+		winner plan.Side
+	}{
+		{"a tie goes to f&o", 20, `dv upsert customer usmf|C1 @d3 telephone1="555-1111"` + "\n", plan.FO},
+		{"a later f&o edit wins", 25, `dv upsert customer usmf|C1 @d3 telephone1="555-1111"` + "\n", plan.FO},
+		{"a later dataverse edit wins", 15, `fo upsert customer usmf|C1 @f2 Phone="555-2222"` + "\n", plan.DV},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := seeded(t)
+			// Dataverse edits Phone (last_write) and Status (owned by F&O).
+			h.observe(plan.DV, "customer", c1, custDV("telephone1", "555-2222", "statuscode", "Blocked"), "d2", at(20))
+			for _, w := range h.take().Writes {
+				if w.Side == plan.FO {
+					h.step(WriteFailed{WriteID: w.ID, Class: Validation, Status: 400})
+				} else {
+					// The re-asserted status: Dataverse's row is now modified
+					// by the engine, at 21.
+					h.step(WriteAcked{WriteID: w.ID, NewVersion: "d3", Modified: at(21)})
+				}
+			}
+			// The row comes back (the engine's own version) and Phone is
+			// sent again; F&O has edited it meanwhile.
+			h.observe(plan.DV, "customer", c1, custDV("telephone1", "555-2222"), "d3", at(21))
+			for _, w := range h.take().Writes {
+				h.step(WriteFailed{WriteID: w.ID, Class: VersionMismatch, Status: 412})
+			}
+			h.answer(map[plan.Side]Observed{plan.FO: {Values: custFO("Phone", "555-1111"), Version: "f2", Modified: at(tt.foAt)}})
+			out := h.take()
+			if got := show(out.Writes); got != tt.want {
+				t.Errorf("writes:\n%s\nwant:\n%s", got, tt.want)
+			}
+			if len(out.Conflicts) != 1 {
+				t.Fatalf("conflicts %+v, want one", out.Conflicts)
+			}
+			if c := out.Conflicts[0]; c.Rule != RuleLastWrite || c.Winner != tt.winner || !c.DVModified.Equal(at(20)) {
+				t.Errorf("conflict %+v: want %s by last_write, with Dataverse's edit at %s", c, tt.winner, at(20))
 			}
 		})
 	}

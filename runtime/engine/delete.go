@@ -22,10 +22,18 @@ import (
 //
 // In every case the record keeps a tombstone: an update of a deleted record
 // never re-creates it. The one exception is a row on the deleting side
-// modified after the delete (by that side's own clock): the key was created
-// again there, and syncs as a new record. Any other update of a tombstoned
+// modified after the delete (by that side's own clock), or at the same time
+// with a new version (see recreated): the key was created again there, and
+// syncs as a new record. Any other update of a tombstoned
 // record is suppressed and, unless the action was ignore, logged as a
 // conflict decided by RuleDelete, so that nothing is dropped silently.
+//
+// A delete observed on a side while the engine's own write there has not
+// come back yet is checked by a read before it is merged: Dataverse reports
+// a deleted row by its id alone, so the echo of a delete the engine
+// propagated can arrive after the record was created again under the same
+// key (verifyDelete). A propagated delete that ended in the error queue is
+// sent again when the entry is retried (mergeTombstoned).
 
 func (e *Engine) mergeDelete(m *mapping, rec *record, s side) {
 	r := rec.round
@@ -52,7 +60,9 @@ func (e *Engine) mergeDelete(m *mapping, rec *record, s side) {
 	if ts, ta := rec.tomb(); !rec.tombstoned() || ts != s || ta != action {
 		rec.setTomb(s, action, at)
 	}
+	live := rec.ver[s]
 	rec.forget(s)
+	rec.ver[s] = live // the last live version: a row with another is a new record
 	switch action {
 	case plan.Propagate:
 		r.del[t] = rec.exists(t)
@@ -67,6 +77,28 @@ func (e *Engine) mergeDelete(m *mapping, rec *record, s side) {
 	}
 }
 
+// mergeTombstoned merges a round of a deleted record that holds no delete:
+// a propagated delete that is sent again (retried from the error queue, or
+// after a person's review) and met a version mismatch, so that the round
+// read the other side again. The delete still wins: an edit found there is
+// logged as a conflict lost to the delete, and the delete is sent again
+// with the fresh version. Nothing is ever written back to the deleting side.
+func (e *Engine) mergeTombstoned(m *mapping, rec *record) {
+	r := rec.round
+	ts, action := rec.tomb()
+	t := ts.other()
+	r.want[fo], r.want[dv] = r.want[fo][:0], r.want[dv][:0]
+	r.del = [2]bool{}
+	if action != plan.Propagate || !rec.exists(t) {
+		return
+	}
+	if ot := r.obs[t]; ot != nil && e.changedSinceBase(m, rec, t, ot) {
+		e.logConflict(m, rec, nil, [2]Value{}, ts, RuleDelete, m.pm.Pos,
+			"deleted on "+string(ts.plan())+" while "+string(t.plan())+" edited it: the delete wins")
+	}
+	r.del[t] = true
+}
+
 // changedSinceBase reports whether observation o of side t differs from t's
 // merge base in any field.
 func (e *Engine) changedSinceBase(m *mapping, rec *record, t side, o *obs) bool {
@@ -77,6 +109,21 @@ func (e *Engine) changedSinceBase(m *mapping, rec *record, t side, o *obs) bool 
 		}
 	}
 	return false
+}
+
+// recreated reports whether a live row o on side s, where the record was
+// deleted, is the key created again there: modified after the delete (by
+// s's own clock), or in the same tick of that clock (F&O stamps to the
+// second) with a version other than the last live one seen before the
+// delete. A late copy of that last row keeps its version and is refused.
+func (e *Engine) recreated(rec *record, s side, o *obs) bool {
+	switch {
+	case o.modified == 0:
+		return false
+	case o.modified > rec.delAt:
+		return true
+	}
+	return o.modified == rec.delAt && o.version != "" && rec.ver[s] != "" && o.version != rec.ver[s]
 }
 
 // tombstoneObserved handles an observation of a tombstoned record outside a
@@ -99,7 +146,7 @@ func (e *Engine) tombstoneObserved(m *mapping, rec *record, s side, o *obs) bool
 		e.drop(o, why)
 		return true
 	}
-	if s == ts && o.modified != 0 && o.modified > rec.delAt {
+	if s == ts && e.recreated(rec, s, o) {
 		rec.clearTomb()
 		rec.base = [2]string{}
 		rec.setOwn(fo, false)

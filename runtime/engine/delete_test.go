@@ -69,6 +69,51 @@ func TestDeletes(t *testing.T) {
 			`dv upsert customer usmf|C1 create name="Reborn" telephone1="555-0100" contactmethod=192350001 creditlimit=100.5 groupid=null statuscode="Active" customertype=1 primarycontact=null source="fo"` + "\n",
 		acct: Accounting{Observed: 2, Applied: 1, InFlight: 1},
 	}, {
+		name: "created again in the second of the delete: a new version is a new record",
+		run: func(h *harness) {
+			// F&O stamps modified times to the second.
+			h.observe(plan.FO, "customer", c1, custFO("Name", "Last"), "f2", at(20))
+			h.ackAll("d2")
+			h.step(Observed{Side: plan.FO, Map: "customer", Key: c1, Deleted: true, Version: "f3", Modified: at(20)})
+			h.ackAll("")
+			h.observe(plan.FO, "customer", c1, custFO("Name", "Reborn"), "f4", at(20))
+		},
+		want: `dv upsert customer usmf|C1 @d1 name="Last"` + "\n" +
+			"dv delete customer usmf|C1 @d2\n" +
+			`dv upsert customer usmf|C1 create name="Reborn" telephone1="555-0100" contactmethod=192350001 creditlimit=100.5 groupid=null statuscode="Active" customertype=1 primarycontact=null source="fo"` + "\n",
+		acct: Accounting{Observed: 3, Applied: 2, InFlight: 1},
+	}, {
+		name: "a late copy of the last row, in the second of the delete, does not re-create it",
+		run: func(h *harness) {
+			h.observe(plan.FO, "customer", c1, custFO("Name", "Last"), "f2", at(20))
+			h.ackAll("d2")
+			h.step(Observed{Side: plan.FO, Map: "customer", Key: c1, Deleted: true, Version: "f3", Modified: at(20)})
+			h.ackAll("")
+			h.observe(plan.FO, "customer", c1, custFO("Name", "Last"), "f2", at(20))
+		},
+		want: `dv upsert customer usmf|C1 @d1 name="Last"` + "\n" +
+			"dv delete customer usmf|C1 @d2\n",
+		conflicts: 1,
+		acct:      Accounting{Observed: 3, Applied: 2, Suppressed: 1, Tombstone: 1},
+	}, {
+		name: "the echo of a propagated delete, after the record was created again, is checked by a read",
+		run: func(h *harness) {
+			h.deleted(plan.FO, "customer", c1, at(20))
+			h.ackAll("")
+			h.observe(plan.FO, "customer", c1, custFO("Name", "Reborn"), "f9", at(30))
+			h.ackAll("d9")
+			// Dataverse reports the old row's delete only now, by its id:
+			// the key is the same.
+			h.deleted(plan.DV, "customer", c1, time.Time{})
+			if got, want := showReads(h.out.Reads), "dv customer usmf|C1\n"; got != want {
+				h.tb.Fatalf("reads:\n%swant:\n%s", got, want)
+			}
+			h.answer(map[plan.Side]Observed{plan.DV: {Values: custDV("name", "Reborn"), Version: "d9", Modified: at(30)}})
+		},
+		want: "dv delete customer usmf|C1 @d1\n" +
+			`dv upsert customer usmf|C1 create name="Reborn" telephone1="555-0100" contactmethod=192350001 creditlimit=100.5 groupid=null statuscode="Active" customertype=1 primarycontact=null source="fo"` + "\n",
+		acct: Accounting{Observed: 4, Applied: 2, Suppressed: 2, Echo: 2},
+	}, {
 		name: "review: queued for a person, the other record stays",
 		run: func(h *harness) {
 			h.deleted(plan.DV, "customer", c1, time.Time{})

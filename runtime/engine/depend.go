@@ -10,12 +10,14 @@ import (
 //
 // A write whose first-pass lookup names a record the target side does not
 // have yet (as far as the engine knows: neither observed there nor created
-// there by the engine) is parked. When that record comes to exist on the
+// there by the engine), or is about to lose (deleted on the other side, the
+// delete propagated), is parked. When that record comes to exist on the
 // target, the parked record is woken and its write goes ahead. A record is
 // created without its second-pass lookups (the plan's cycle breaks); they
 // follow in a second write once the record exists, parked in turn if their
-// targets are missing. A park older than Config.ParkTimeout (event time)
-// becomes a dependency error.
+// targets are missing; until then the new record's merge base holds null
+// for them, which is what the engine left there. A park older than
+// Config.ParkTimeout (event time) becomes a dependency error.
 
 // depKey names a record on a side that others wait for.
 type depKey struct {

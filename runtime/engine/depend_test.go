@@ -171,3 +171,57 @@ func TestPlanParkTimeout(t *testing.T) {
 		t.Fatalf("errors after the map's 2m park timeout = %+v, want one dependency error (the 10m default would not fire yet)", h.out.Errors)
 	}
 }
+
+// A record created without its second-pass lookup holds null there by the
+// engine's doing. When the created record comes back through the feed while
+// the second pass is parked, that null is no edit: it must not win a first
+// pairing over the source's lookup, which is still to be written.
+func TestSecondPassAfterEcho(t *testing.T) {
+	const c2, p1 = "usmf|C2", "usmf|P1"
+	tests := []struct {
+		name string
+		echo map[string]Value // the created F&O row as it comes back
+		ver  string
+	}{
+		{"the echo of the create", custFO(), "f1"},
+		{"the created row edited on f&o since", custFO("Phone", "555-0199"), "f2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := seeded(t)
+			h.observe(plan.DV, "customer", c2, custDV("primarycontact", p1), "d1", at(10))
+			h.ackAll("f1") // created on F&O; the second pass waits for the contact
+			h.observe(plan.FO, "customer", c2, tt.echo, tt.ver, at(11))
+			for _, w := range h.out.Writes {
+				if w.Side == plan.DV {
+					if v, ok := get(w.Values, "primarycontact"); ok {
+						t.Fatalf("the lookup is overwritten with %s on dataverse:\n%s", v, show(h.out.Writes))
+					}
+				}
+			}
+			h.ackAll("d2")
+			h.observe(plan.DV, "contact", p1, vals("fullname", "Ann", "parentcustomerid", c2), "d1", at(12))
+			h.ackAll("f1") // the contact is created on F&O: the second pass goes
+			out := h.take()
+			want := `fo upsert customer usmf|C2 @` + tt.ver + ` pass2 Primary="usmf|P1"` + "\n"
+			if got := show(out.Writes); got != want {
+				t.Errorf("writes after the contact:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+// A lookup to a record that was deleted on the other side, with the delete
+// propagated, waits: the record is on its way out of the target.
+func TestLookupToDeletedRecord(t *testing.T) {
+	h := seeded(t)
+	h.deleted(plan.FO, "customer", c1, at(20)) // the delete to Dataverse is in flight
+	h.take()
+	h.observe(plan.FO, "contact", "usmf|P1", vals("Name", "Ann", "Customer", c1), "f1", at(21))
+	if ws := h.take().Writes; len(ws) != 0 {
+		t.Errorf("written with a lookup to a deleted record:\n%s", show(ws))
+	}
+	if a := h.e.Accounting(); a.Parked != 1 {
+		t.Errorf("accounting %+v, want the contact parked", a)
+	}
+}

@@ -17,7 +17,8 @@
 //     owns the clock, real or virtual), RetryError and DiscardError for a
 //     person's decision on an error-queue entry.
 //  3. When HasReady, Ready returns what to do: Writes (with the target's
-//     expected version), Reads (after a version mismatch), Parked and
+//     expected version), Reads (after a version mismatch, for a retry, or
+//     when a side's merge base lags its row; see below), Parked and
 //     Released notices, error-queue Errors and Resolved entries, Conflicts
 //     for the conflict log, a Checkpoint, and the Accounting.
 //  4. The driver persists Checkpoint, Errors, Resolved and Conflicts in one
@@ -47,6 +48,20 @@
 // (errors.go, Class). Deletes follow the plan and leave tombstones
 // (delete.go). Accounting says how every observation ended.
 //
+// A merge needs both sides' current values. When one side changed and the
+// other side's merge base lags its row, because that side's own changes
+// are in the error queue or because it has no base at all (its create on
+// the other side was queued), the engine reads that side before merging:
+// otherwise it would re-assert an older value, or take the changed side's
+// row for the only change where the map's master should decide a first
+// pairing. A retried error-queue entry is merged the same way, from fresh
+// reads of both sides, never from the values the entry saved.
+//
+// last_write compares the sides' modified times as their users left the
+// rows: a row that comes back from the engine's own write (its version)
+// keeps the side's previous modified time, so that a write of another
+// field does not make an older edit the later one.
+//
 // # What the driver's connectors must do
 //
 //   - Observed carries the side's mapped fields by that side's names; a field
@@ -69,10 +84,27 @@
 // While a write of the round is in flight, later observations of the
 // record wait for the next round, so that a merge always starts from a base
 // that no write is about to move. A record's state is checkpointed between
-// rounds, never in the middle of one (unless the round parked, and then
-// with its changes): the persisted base always goes with the versions it
-// was agreed at, so after a crash a change seen again meets a version
-// mismatch and a merge instead of a blind write.
+// rounds, never in the middle of one: the persisted base always goes with
+// the versions it was agreed at, so after a crash a change seen again meets
+// a version mismatch and a merge instead of a blind write. Three exceptions
+// keep that promise. A round that parked is persisted with its changes. A
+// round that ends while an observation waits starts the next round at
+// once; its outcome is checkpointed in the next Ready all the same, before
+// anything of the next round is acknowledged. And a create persists its
+// intent (the values sent) before it is sent: after a crash between a
+// create and its acknowledgement, the copy that comes back is recognised
+// field by field as the engine's own (an edit of the source since then
+// flows), a field that differs is paired for the first time, and a create
+// that never landed is sent again. (An update has no such intent: a crash
+// between an update and its checkpoint meets the conflict rules, which may
+// undo an edit made on the target after the update.)
+//
+// An error-queue entry stays until what it failed to write is written:
+// a later failure of the same record and side adds its fields to the entry,
+// an acknowledged write resolves only the fields it carried with the values
+// that failed or newer ones, and a retried entry stays until the retry
+// settles (a retry that fails again closes it and opens a new entry), so
+// that a crash in between leaves it in the queue.
 //
 // A record's merge base is kept packed in one string per side (pack.go),
 // fields by plan index, which keeps a tracked record of 20 fields under a

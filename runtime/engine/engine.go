@@ -253,7 +253,7 @@ func (e *Engine) HasReady() bool {
 		return true
 	}
 	for _, d := range e.dirty {
-		if r := d.rec.round; r == nil || r.persisted {
+		if r := d.rec.round; r == nil || r.persisted || d.rec.flags&flagCheckpoint != 0 {
 			return true
 		}
 	}
@@ -274,14 +274,15 @@ func (e *Engine) Ready() Ready {
 	e.cpArena.reset()
 	keep := e.dirty[:0]
 	for _, d := range e.dirty {
-		if r := d.rec.round; r != nil && !r.persisted {
+		if r := d.rec.round; r != nil && !r.persisted && d.rec.flags&flagCheckpoint == 0 {
 			// Mid-round: the last checkpoint stays the record's consistent
 			// state (its base with the versions that go with it) until the
 			// round ends. Its observations hold the feed's watermark back.
+			// (The exceptions are marked flagCheckpoint: see checkpointNow.)
 			keep = append(keep, d)
 			continue
 		}
-		d.rec.flags &^= flagDirty
+		d.rec.flags &^= flagDirty | flagCheckpoint
 		e.cpRecords = append(e.cpRecords, e.recordState(d.m, d.rec, &e.cpArena))
 	}
 	clear(e.dirty[len(keep):])

@@ -27,6 +27,8 @@ type errState struct {
 	m      *mapping
 	entry  ErrorEntry
 	fields []int // indexes of the target fields that were not written
+	// retrying: a person retried the entry and the retry has not settled.
+	retrying bool
 }
 
 // Fail handles a WriteFailed according to its class (see Class).
@@ -75,6 +77,11 @@ func (e *Engine) Fail(f WriteFailed) error {
 		e.enqueue(m, rec, t, fail, nil, fieldIdx(fl.fields), 1)
 	}
 	if r.flight[t] != fl {
+		if fl.w.Create {
+			// The create ended; its intent stays persisted until the round
+			// ends (a crash before then meets it again, see confirmIntent).
+			e.markDirty(m, rec)
+		}
 		e.freeFlight(fl)
 	}
 	e.advance(m, rec)
@@ -155,6 +162,18 @@ func (e *Engine) enqueue(m *mapping, rec *record, t side, fail failure, f *field
 	k := errKey{m: m.idx, key: rec.key, s: t}
 	es := e.errs[k]
 	now := e.nowTime()
+	if es != nil && es.retrying {
+		// The retry failed again: the retried entry is closed and the
+		// failure is a new entry, which takes the old one's fields and
+		// values over (a store keeps the person's retry as done, and the
+		// new failure as queued).
+		old := es
+		e.resolve(old)
+		es = &errState{m: m, entry: old.entry, fields: old.fields}
+		es.entry.ID = e.newID("e")
+		e.errs[k] = es
+		e.errByID[es.entry.ID] = es
+	}
 	if es == nil {
 		es = &errState{m: m, entry: ErrorEntry{ID: e.newID("e"), Map: m.name, Key: rec.key, Side: t.plan(), First: now}}
 		e.errs[k] = es
@@ -179,14 +198,47 @@ func (e *Engine) enqueue(m *mapping, rec *record, t side, fail failure, f *field
 	if o == nil {
 		src, o = t, r.obs[t]
 	}
-	en.Source = src.plan()
-	en.Values = obsValues(m, src, o)
-	es.fields = fields
-	en.Fields = nil
-	for _, i := range fields {
-		en.Fields = append(en.Fields, m.fields[i].name[t])
+	// A later failure adds to the entry: the fields that were not written
+	// are the union, and the values are the latest known of each field, so
+	// that the first failed change is still retried, reported and, when
+	// discarded, accepted.
+	if en.Source == src.plan() {
+		en.Values = mergeValues(en.Values, obsValues(m, src, o))
+	} else {
+		en.Source = src.plan()
+		en.Values = obsValues(m, src, o)
 	}
+	for _, i := range fields {
+		if !slices.Contains(es.fields, i) {
+			es.fields = append(es.fields, i)
+		}
+	}
+	slices.Sort(es.fields)
+	e.setEntryFields(es, t)
 	e.out.Errors = append(e.out.Errors, *en)
+}
+
+// setEntryFields names the entry's failed fields (target names, plan order).
+func (e *Engine) setEntryFields(es *errState, t side) {
+	en := &es.entry
+	en.Fields = nil
+	for _, i := range es.fields {
+		en.Fields = append(en.Fields, es.m.fields[i].name[t])
+	}
+}
+
+// mergeValues returns old with every field of newer set to newer's value
+// (fields of newer that old lacks are added at the end).
+func mergeValues(old, newer []FieldValue) []FieldValue {
+	out := slices.Clone(old)
+	for _, fv := range newer {
+		if i := slices.IndexFunc(out, func(x FieldValue) bool { return x.Field == fv.Field }); i >= 0 {
+			out[i].Value = fv.Value
+		} else {
+			out = append(out, fv)
+		}
+	}
+	return out
 }
 
 func obsValues(m *mapping, s side, o *obs) []FieldValue {
@@ -202,19 +254,62 @@ func obsValues(m *mapping, s side, o *obs) []FieldValue {
 	return out
 }
 
-// resolveCovered resolves the record's error entry for t once an
-// acknowledged write carried all the fields that entry failed to write.
+// resolveCovered resolves the record's error entry for t once acknowledged
+// writes carried all the fields that entry failed to write, each with the
+// value that failed or a newer one: a value observed on the source side in
+// the round of the write (fresh), or the very value of the entry. A write
+// that carried only some of them takes those off the entry. A write of an
+// older value (from a merge base that the failed change never moved) does
+// not count: the entry stays, so that nothing is cleared silently.
 func (e *Engine) resolveCovered(m *mapping, rec *record, t side, fws []fieldWrite) {
+	if len(e.errs) == 0 {
+		return
+	}
 	es := e.errs[errKey{m: m.idx, key: rec.key, s: t}]
 	if es == nil || es.entry.Class == DeleteReview {
 		return
 	}
+	left := es.fields[:0]
 	for _, i := range es.fields {
-		if !slices.ContainsFunc(fws, func(fw fieldWrite) bool { return fw.i == i }) {
-			return
+		j := slices.IndexFunc(fws, func(fw fieldWrite) bool { return fw.i == i })
+		if j < 0 || !e.carries(es, &fws[j]) {
+			left = append(left, i)
 		}
 	}
-	e.resolve(es)
+	switch {
+	case len(left) == 0:
+		es.fields = left
+		e.resolve(es)
+	case len(left) < len(es.fields):
+		es.fields = left
+		e.setEntryFields(es, t)
+		e.out.Errors = append(e.out.Errors, es.entry)
+	}
+}
+
+// carries reports whether fw wrote the entry's failed value of its field,
+// or a newer one.
+func (e *Engine) carries(es *errState, fw *fieldWrite) bool {
+	if fw.fresh {
+		return true
+	}
+	src, err := sideOf(es.entry.Source)
+	if err != nil || src != fw.src {
+		return false
+	}
+	v, ok := entryValue(es, src, fw.i)
+	return ok && v.Equal(fw.srcVal)
+}
+
+// entryValue returns the entry's value of field i (on side src).
+func entryValue(es *errState, src side, i int) (Value, bool) {
+	name := es.m.fields[i].name[src]
+	for _, fv := range es.entry.Values {
+		if fv.Field == name {
+			return fv.Value, true
+		}
+	}
+	return Value{}, false
 }
 
 func (e *Engine) resolve(es *errState) {
@@ -224,9 +319,17 @@ func (e *Engine) resolve(es *errState) {
 	e.out.Resolved = append(e.out.Resolved, es.entry.ID)
 }
 
-// RetryError takes an entry out of the error queue and tries its change
-// again, as a new observation of its source values (a delete-review entry:
-// the delete is propagated).
+// RetryError tries an error-queue entry's change again (a delete-review
+// entry: the delete is propagated). The entry's values are what the source
+// side held when the change failed, and the record may have moved on either
+// side since: the engine reads both sides again and merges the fresh rows
+// with the merge base, which the failed change never moved, so the change is
+// written again as it is now (a failed propagated delete is sent again).
+//
+// The entry stays in the queue until the retry settles: it is resolved when
+// a write carries its fields, or when the retry's round ends without a new
+// failure to its side (nothing was left to write); a new failure updates it.
+// A crash in between leaves it in the queue, to be retried again.
 func (e *Engine) RetryError(id string) error {
 	es := e.errByID[id]
 	if es == nil {
@@ -234,30 +337,64 @@ func (e *Engine) RetryError(id string) error {
 	}
 	m := es.m
 	rec := m.recs[es.entry.Key]
-	e.resolve(es)
 	if rec == nil {
+		e.resolve(es)
 		return nil
 	}
 	if es.entry.Class == DeleteReview {
-		e.reviewDecision(m, rec, true)
-		e.drain()
-		return nil
-	}
-	s, err := sideOf(es.entry.Source)
-	if err != nil {
-		return err
-	}
-	o := e.newObs(len(m.fields))
-	for _, fv := range es.entry.Values {
-		if i, ok := m.byName[s][fv.Field]; ok {
-			o.vals[i] = fv.Value
+		// The person decided: the delete is propagated (by retry, below).
+		if s, a := rec.tomb(); rec.tombstoned() && a == plan.Review {
+			rec.setTomb(s, plan.Propagate, rec.delAt)
+			e.markDirty(m, rec)
 		}
 	}
-	o.n = 1
-	e.acct.Observed++
-	e.admit(m, rec, s, o)
+	es.retrying = true
+	e.retry(m, rec)
 	e.drain()
 	return nil
+}
+
+// retry starts the work of a retried entry on its record: a round that
+// reads every side the record exists on and merges the answers, or, for a
+// deleted record, sends a propagated delete again. A round with a write in
+// flight does it when it ends.
+func (e *Engine) retry(m *mapping, rec *record) {
+	if r := rec.round; r != nil && r.busy() {
+		r.retryNext = true
+		return
+	}
+	r := e.startRound(rec)
+	r.retry = true
+	if rec.tombstoned() {
+		// The delete wins. If it was to be propagated and the other side
+		// still has the record (the failed change was the delete), it is
+		// sent again.
+		if ts, a := rec.tomb(); a == plan.Propagate && rec.exists(ts.other()) {
+			r.del[ts.other()] = true
+		}
+	} else {
+		for s := fo; s <= dv; s++ {
+			if rec.exists(s) {
+				r.await[s] = true
+				e.out.Reads = append(e.out.Reads, Read{Side: s.plan(), Map: m.name, Key: rec.key})
+			}
+		}
+	}
+	e.advance(m, rec)
+}
+
+// retried resolves, as a retry's round ends, the record's retried entries
+// that the round did not queue again: nothing was left to write.
+func (e *Engine) retried(m *mapping, rec *record) {
+	if len(e.errs) == 0 {
+		return
+	}
+	r := rec.round
+	for t := fo; t <= dv; t++ {
+		if es := e.errs[errKey{m: m.idx, key: rec.key, s: t}]; es != nil && es.retrying && !r.failed[t] {
+			e.resolve(es)
+		}
+	}
 }
 
 // DiscardError drops an entry from the error queue and accepts the
@@ -276,7 +413,7 @@ func (e *Engine) DiscardError(id string) error {
 		return nil
 	}
 	if es.entry.Class == DeleteReview {
-		e.reviewDecision(m, rec, false)
+		e.keepUnderReview(m, rec)
 		return nil
 	}
 	s, err := sideOf(es.entry.Source)
@@ -294,8 +431,9 @@ func (e *Engine) DiscardError(id string) error {
 	return nil
 }
 
-// reviewDecision carries out a person's decision on a delete under review.
-func (e *Engine) reviewDecision(m *mapping, rec *record, propagate bool) {
+// keepUnderReview carries out a person's decision to discard a delete under
+// review: the other side keeps its record and the pairing is forgotten.
+func (e *Engine) keepUnderReview(m *mapping, rec *record) {
 	if !rec.tombstoned() {
 		return
 	}
@@ -303,17 +441,7 @@ func (e *Engine) reviewDecision(m *mapping, rec *record, propagate bool) {
 	if a != plan.Review {
 		return
 	}
-	t := s.other()
 	e.markDirty(m, rec)
-	if !propagate {
-		rec.setTomb(s, plan.Ignore, rec.delAt)
-		rec.base[t] = ""
-		return
-	}
-	rec.setTomb(s, plan.Propagate, rec.delAt)
-	if !rec.exists(t) {
-		return
-	}
-	e.startRound(rec).del[t] = true
-	e.advance(m, rec)
+	rec.setTomb(s, plan.Ignore, rec.delAt)
+	rec.base[s.other()] = ""
 }

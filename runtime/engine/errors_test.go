@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -165,5 +166,296 @@ func TestBackoff(t *testing.T) {
 				t.Errorf("backoff(%d) = %s, want within [%s, %s]", tt.n, d, tt.min, tt.max)
 			}
 		}
+	}
+}
+
+// showReads formats reads for comparisons.
+func showReads(rs []Read) string {
+	var b strings.Builder
+	for _, r := range rs {
+		b.WriteString(string(r.Side) + " " + r.Map + " " + r.Key + "\n")
+	}
+	return b.String()
+}
+
+// fail fails every collected write with class c (a validation error when
+// c is empty), and returns them.
+func (h *harness) fail(c Class) []Write {
+	h.tb.Helper()
+	if c == "" {
+		c = Validation
+	}
+	ws := h.take().Writes
+	for _, w := range ws {
+		h.step(WriteFailed{WriteID: w.ID, Class: c, Status: 400, Message: "refused"})
+	}
+	return ws
+}
+
+// answer answers every collected read with the row of its side in rows.
+func (h *harness) answer(rows map[plan.Side]Observed) {
+	h.tb.Helper()
+	rs := h.out.Reads
+	h.out.Reads = nil
+	for _, r := range rs {
+		o, ok := rows[r.Side]
+		if !ok {
+			h.tb.Fatalf("no answer for the read of %s %s %s", r.Side, r.Map, r.Key)
+		}
+		o.Side, o.Map, o.Key = r.Side, r.Map, r.Key
+		h.step(o)
+	}
+}
+
+// open returns the IDs of the error-queue entries open after everything
+// logged since the seed.
+func (h *harness) open() []string {
+	var ids []string
+	for _, en := range h.log.Errors {
+		if !slices.Contains(ids, en.ID) {
+			ids = append(ids, en.ID)
+		}
+	}
+	return slices.DeleteFunc(ids, func(id string) bool { return slices.Contains(h.log.Resolved, id) })
+}
+
+// A retried error-queue entry is merged from fresh rows of both sides, not
+// replayed from the values the entry saved (the record may have moved on
+// since), and stays in the queue until the retry settles.
+func TestRetryError(t *testing.T) {
+	foRow := func(ver string, mod int, kv ...any) Observed {
+		return Observed{Values: custFO(kv...), Version: ver, Modified: at(mod)}
+	}
+	dvRow := func(ver string, mod int, kv ...any) Observed {
+		return Observed{Values: custDV(kv...), Version: ver, Modified: at(mod)}
+	}
+	queueName := func(h *harness) {
+		h.observe(plan.FO, "customer", c1, custFO("Name", "A"), "f2", at(10))
+		h.fail(Validation)
+	}
+	tests := []struct {
+		name  string
+		queue func(h *harness) // puts a change to Dataverse in the queue
+		rows  map[plan.Side]Observed
+		reads string
+		want  string // writes of the retry
+		fail  bool   // they fail again
+		open  int    // entries open at the end
+		fresh bool   // the open entry is a new one
+	}{{
+		name:  "the source moved on: its current value is written, not the saved one",
+		queue: queueName,
+		rows:  map[plan.Side]Observed{plan.FO: foRow("f3", 20, "Name", "B"), plan.DV: dvRow("d1", 0)},
+		reads: "fo customer usmf|C1\ndv customer usmf|C1\n",
+		want:  `dv upsert customer usmf|C1 @d1 name="B"` + "\n",
+	}, {
+		name:  "the source undid its change: nothing to write, the entry is resolved",
+		queue: queueName,
+		rows:  map[plan.Side]Observed{plan.FO: foRow("f3", 20), plan.DV: dvRow("d1", 0)},
+		reads: "fo customer usmf|C1\ndv customer usmf|C1\n",
+		want:  "",
+	}, {
+		name:  "the target moved on: its edit is merged, not overwritten",
+		queue: queueName,
+		rows:  map[plan.Side]Observed{plan.FO: foRow("f2", 10, "Name", "A"), plan.DV: dvRow("d2", 20, "telephone1", "555-2222")},
+		reads: "fo customer usmf|C1\ndv customer usmf|C1\n",
+		want: `fo upsert customer usmf|C1 @f2 Phone="555-2222"` + "\n" +
+			`dv upsert customer usmf|C1 @d2 name="A"` + "\n",
+	}, {
+		name:  "a retry that fails again is a new entry",
+		queue: queueName,
+		rows:  map[plan.Side]Observed{plan.FO: foRow("f2", 10, "Name", "A"), plan.DV: dvRow("d1", 0)},
+		reads: "fo customer usmf|C1\ndv customer usmf|C1\n",
+		want:  `dv upsert customer usmf|C1 @d1 name="A"` + "\n",
+		fail:  true, open: 1, fresh: true,
+	}, {
+		name: "a failed propagated delete is sent again",
+		queue: func(h *harness) {
+			h.deleted(plan.FO, "customer", c1, at(20))
+			for range 3 { // the map's attempts
+				h.fail(Transient)
+				h.tick(time.Minute)
+			}
+		},
+		want: "dv delete customer usmf|C1 @d1\n",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := seeded(t)
+			tt.queue(h)
+			queued := h.open()
+			if len(queued) != 1 {
+				t.Fatalf("entries %+v, want one queued", h.log.Errors)
+			}
+			h.take()
+			h.step(RetryError{ID: queued[0]})
+			if len(h.out.Resolved) != 0 {
+				t.Errorf("entry resolved before the retry settled")
+			}
+			if got := showReads(h.out.Reads); got != tt.reads {
+				t.Fatalf("reads:\n%s\nwant:\n%s", got, tt.reads)
+			}
+			if tt.reads != "" && len(h.out.Writes) != 0 {
+				t.Fatalf("writes before the reads were answered:\n%s", show(h.out.Writes))
+			}
+			h.answer(tt.rows)
+			ws := h.out.Writes
+			if got := show(ws); got != tt.want {
+				t.Errorf("writes:\n%s\nwant:\n%s", got, tt.want)
+			}
+			if tt.fail {
+				h.fail(Validation)
+			} else {
+				h.ackAll("v9")
+			}
+			open := h.open()
+			if len(open) != tt.open || (tt.fresh && open[0] == queued[0]) {
+				t.Errorf("open entries %v (queued %v), want %d (new: %t)", open, queued, tt.open, tt.fresh)
+			}
+			if !h.e.Quiet() {
+				t.Error("not quiet")
+			}
+		})
+	}
+}
+
+// A second failure adds to the record's entry: the first failed change is
+// still reported, retried and, when discarded, accepted.
+func TestErrorEntryAccumulates(t *testing.T) {
+	tests := []struct {
+		name   string
+		then   func(h *harness)
+		fields string // the open entry's fields, "" when none is open
+		want   string // writes of then
+	}{{
+		name:   "both failed fields are listed, with their latest values",
+		then:   func(h *harness) {},
+		fields: "name,telephone1",
+	}, {
+		name: "writing one of them keeps the entry for the other",
+		then: func(h *harness) {
+			h.observe(plan.FO, "customer", c1, vals("Phone", "555-0008"), "f4", at(12))
+			h.ackAll("d2")
+		},
+		fields: "name",
+		want:   `dv upsert customer usmf|C1 @d1 telephone1="555-0008"` + "\n",
+	}, {
+		name: "writing both resolves it",
+		then: func(h *harness) {
+			h.observe(plan.FO, "customer", c1, vals("Phone", "555-0008"), "f4", at(12))
+			h.ackAll("d2")
+			h.observe(plan.FO, "customer", c1, vals("Name", "A"), "f5", at(13))
+			h.ackAll("d3")
+		},
+		want: `dv upsert customer usmf|C1 @d1 telephone1="555-0008"` + "\n" +
+			`dv upsert customer usmf|C1 @d2 name="A"` + "\n",
+	}, {
+		name: "discarding it accepts both",
+		then: func(h *harness) {
+			h.step(DiscardError{ID: h.open()[0]})
+			h.observe(plan.FO, "customer", c1, custFO("Name", "A", "Phone", "555-0007"), "f4", at(12))
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := seeded(t)
+			// Two failures of changes to different fields (rows that carry
+			// only the changed field).
+			h.observe(plan.FO, "customer", c1, vals("Name", "A"), "f2", at(10))
+			h.fail(Validation)
+			h.observe(plan.FO, "customer", c1, vals("Phone", "555-0007"), "f3", at(11))
+			h.fail(Validation)
+			en := h.log.Errors[len(h.log.Errors)-1]
+			if n, _ := get(en.Values, "Name"); n != String("A") {
+				t.Errorf("entry values %v lack the first change", en.Values)
+			}
+			if p, _ := get(en.Values, "Phone"); p != String("555-0007") {
+				t.Errorf("entry values %v lack the second change", en.Values)
+			}
+			h.log.Writes = nil
+			tt.then(h)
+			if got := show(h.log.Writes); got != tt.want {
+				t.Errorf("writes:\n%s\nwant:\n%s", got, tt.want)
+			}
+			open := h.open()
+			got := ""
+			if len(open) == 1 {
+				for _, en := range h.log.Errors {
+					if en.ID == open[0] {
+						got = strings.Join(en.Fields, ",")
+					}
+				}
+			} else if len(open) > 1 {
+				t.Fatalf("%d entries open, want at most one", len(open))
+			}
+			if got != tt.fields {
+				t.Errorf("open entry's fields %q, want %q", got, tt.fields)
+			}
+		})
+	}
+}
+
+// An entry is resolved by writes that carried its failed fields with the
+// values that failed or newer ones, never by a write of an older value.
+func TestResolveCovered(t *testing.T) {
+	tests := []struct {
+		name     string
+		fws      func(i int) []fieldWrite // i: the index of Status
+		resolved bool
+	}{
+		{"a fresh value of the field", func(i int) []fieldWrite {
+			return []fieldWrite{{i: i, src: fo, fresh: true, srcVal: String("Closed"), val: String("Closed")}}
+		}, true},
+		{"the very value that failed", func(i int) []fieldWrite {
+			return []fieldWrite{{i: i, src: fo, srcVal: String("Hold"), val: String("Hold")}}
+		}, true},
+		{"an older value from the merge base", func(i int) []fieldWrite {
+			return []fieldWrite{{i: i, src: fo, srcVal: String("Active"), val: String("Active")}}
+		}, false},
+		{"another field only", func(i int) []fieldWrite {
+			return []fieldWrite{{i: 0, src: fo, fresh: true, srcVal: String("N"), val: String("N")}}
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := seeded(t)
+			h.observe(plan.FO, "customer", c1, custFO("Status", "Hold"), "f2", at(10))
+			h.fail(Validation)
+			m := h.e.byName["customer"]
+			h.e.resolveCovered(m, m.recs[c1], dv, tt.fws(m.byName[fo]["Status"]))
+			if got := len(h.e.errs) == 0; got != tt.resolved {
+				t.Errorf("resolved %t, want %t", got, tt.resolved)
+			}
+		})
+	}
+}
+
+// A retried propagated delete that meets an edit on the other side reads it
+// again and still deletes (the delete wins, and the edit is logged).
+func TestRetriedDeleteMeetsEdit(t *testing.T) {
+	h := seeded(t)
+	h.deleted(plan.FO, "customer", c1, at(20))
+	for range 3 {
+		h.fail(Transient)
+		h.tick(time.Minute)
+	}
+	h.take()
+	h.step(RetryError{ID: h.open()[0]})
+	for _, w := range h.take().Writes {
+		h.step(WriteFailed{WriteID: w.ID, Class: VersionMismatch, Status: 412})
+	}
+	h.answer(map[plan.Side]Observed{plan.DV: {Values: custDV("name", "edited"), Version: "d2", Modified: at(30)}})
+	out := h.take()
+	if got, want := show(out.Writes), "dv delete customer usmf|C1 @d2\n"; got != want {
+		t.Errorf("writes:\n%s\nwant:\n%s", got, want)
+	}
+	if len(out.Conflicts) != 1 || out.Conflicts[0].Rule != RuleDelete {
+		t.Errorf("conflicts %+v, want the edit lost to the delete", out.Conflicts)
+	}
+	for _, w := range out.Writes {
+		h.ack(w, "")
+	}
+	if open := h.open(); len(open) != 0 || !h.e.Quiet() {
+		t.Errorf("open entries %v, quiet %t", open, h.e.Quiet())
 	}
 }

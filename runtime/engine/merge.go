@@ -34,6 +34,10 @@ func (e *Engine) merge(m *mapping, rec *record) {
 			return
 		}
 	}
+	if rec.tombstoned() {
+		e.mergeTombstoned(m, rec)
+		return
+	}
 	g := merger{e: e, m: m, rec: rec, r: r}
 	g.bv, g.bu = e.loadBase(m, rec)
 	r.want[fo], r.want[dv] = r.want[fo][:0], r.want[dv][:0]
@@ -46,6 +50,54 @@ func (e *Engine) merge(m *mapping, rec *record) {
 			e.storeBase(rec, s, g.bv[s], g.bu[s])
 			e.markDirty(m, rec)
 		}
+	}
+	for t := fo; t <= dv; t++ {
+		s := t.other()
+		if rec.intent(t) && len(r.want[t]) == 0 && !rec.exists(t) && r.obs[s] != nil &&
+			rec.exists(s) && m.flows[s] && !r.failed[t] {
+			// A persisted intent to create on t (see Engine.persistBase), and t
+			// is not known to have the record: the create may never have
+			// landed. Send it again; if it did land, it meets the record,
+			// and the re-read recognises the engine's copy.
+			e.completeCreate(m, rec, t)
+		}
+	}
+}
+
+// confirmIntent takes the first row o of side t after a restart with a
+// persisted intent to create on t (see Engine.persistBase). A field that holds
+// the value the create sent (as t stores it) is the engine's own copy: the
+// merge takes it as its echo, so that an edit made since on the source side
+// flows. A field that differs may be the copy edited since on t, or a
+// record someone else created on t before the create arrived (which then
+// failed): the engine cannot tell, so it takes the reading it would have
+// without the intent, a first pairing of that field, which the map's master
+// decides.
+func (e *Engine) confirmIntent(m *mapping, rec *record, t side, o *obs) {
+	rec.set(flagIntentFO<<t, false)
+	e.markDirty(m, rec)
+	if o.deleted {
+		return
+	}
+	s := t.other()
+	bv, bu := e.loadBase(m, rec)
+	dropped := false
+	for i, v := range o.vals {
+		if bu[t][i] && v.k != kindAbsent && !m.fields[i].storedEqual(t, bv[t][i], v) {
+			bv[t][i], bu[t][i] = absent, false
+			bv[s][i], bu[s][i] = absent, false
+			dropped = true
+		}
+	}
+	if !dropped {
+		return
+	}
+	e.storeBase(rec, fo, bv[fo], bu[fo])
+	e.storeBase(rec, dv, bv[dv], bu[dv])
+	if r := rec.round; r.obs[s] == nil && rec.exists(s) && !r.await[s] {
+		// The first pairing needs the source side's row.
+		r.await[s] = true
+		e.out.Reads = append(e.out.Reads, Read{Side: s.plan(), Map: m.name, Key: rec.key})
 	}
 }
 
@@ -109,7 +161,7 @@ func (g *merger) one(i int, f *fieldInfo, s side, cur [2]Value) {
 			g.adopt(i, cur)
 			return
 		}
-		g.r.want[t] = append(g.r.want[t], fieldWrite{i: i, src: s, srcVal: cur[s], val: v})
+		g.r.want[t] = append(g.r.want[t], fieldWrite{i: i, src: s, fresh: g.fresh(s, i), srcVal: cur[s], val: v})
 		return
 	}
 	// s changed a field that flows only from t: re-assert t's value on s.
@@ -131,7 +183,14 @@ func (g *merger) one(i int, f *fieldInfo, s side, cur [2]Value) {
 	if g.r.failed[s] {
 		return
 	}
-	g.r.want[s] = append(g.r.want[s], fieldWrite{i: i, src: t, srcVal: cur[t], val: v})
+	g.r.want[s] = append(g.r.want[s], fieldWrite{i: i, src: t, fresh: g.fresh(t, i), srcVal: cur[t], val: v})
+}
+
+// fresh reports whether side s's value of field i was observed in this
+// round, rather than taken from its merge base.
+func (g *merger) fresh(s side, i int) bool {
+	o := g.r.obs[s]
+	return o != nil && o.vals[i].k != kindAbsent
 }
 
 // both handles a field both sides changed since the base.
@@ -156,5 +215,5 @@ func (g *merger) both(i int, f *fieldInfo, cur [2]Value) {
 	if g.r.failed[l] {
 		return
 	}
-	g.r.want[l] = append(g.r.want[l], fieldWrite{i: i, src: w, srcVal: cur[w], val: v})
+	g.r.want[l] = append(g.r.want[l], fieldWrite{i: i, src: w, fresh: g.fresh(w, i), srcVal: cur[w], val: v})
 }

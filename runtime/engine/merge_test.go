@@ -2,6 +2,7 @@ package engine
 
 import (
 	"testing"
+	"time"
 
 	"github.com/dualsync/dualsync/runtime/plan"
 )
@@ -101,6 +102,52 @@ func TestMergeBase(t *testing.T) {
 			tt.run(h)
 			if got := show(h.log.Writes); got != tt.want {
 				t.Errorf("writes:\n%s\nwant:\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+// A create that ended in the error queue leaves its source side without a
+// merge base. When the record then turns up on the other side (created
+// there meanwhile), that is a first pairing: the engine reads the source
+// side and the map's master decides, instead of taking the other side's
+// row for the only change and overwriting the master's values.
+func TestFirstPairingAfterQueuedCreate(t *testing.T) {
+	const c2 = "usmf|C2"
+	tests := []struct {
+		name  string
+		fail  Class
+		tries int
+	}{
+		{"the create was refused", Validation, 1},
+		{"the target was down", Transient, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := seeded(t)
+			h.observe(plan.FO, "customer", c2, custFO("Name", "Fabrikam FO"), "f1", at(10))
+			for range tt.tries {
+				h.fail(tt.fail)
+				h.tick(time.Minute)
+			}
+			if len(h.open()) != 1 {
+				t.Fatalf("the create is not queued: %+v", h.log.Errors)
+			}
+			h.take()
+			h.observe(plan.DV, "customer", c2, custDV("name", "Fabrikam DV"), "d1", at(20))
+			if len(h.out.Writes) != 0 {
+				t.Fatalf("written before the master's row was read:\n%s", show(h.out.Writes))
+			}
+			if got, want := showReads(h.out.Reads), "fo customer usmf|C2\n"; got != want {
+				t.Fatalf("reads:\n%s\nwant:\n%s", got, want)
+			}
+			h.answer(map[plan.Side]Observed{plan.FO: {Values: custFO("Name", "Fabrikam FO"), Version: "f1", Modified: at(10)}})
+			out := h.take()
+			if got, want := show(out.Writes), `dv upsert customer usmf|C2 @d1 name="Fabrikam FO"`+"\n"; got != want {
+				t.Errorf("writes:\n%s\nwant:\n%s", got, want)
+			}
+			if len(out.Conflicts) != 1 || out.Conflicts[0].Rule != RuleInitial || out.Conflicts[0].Winner != plan.FO {
+				t.Errorf("conflicts %+v, want the first pairing won by the master", out.Conflicts)
 			}
 		})
 	}

@@ -6,11 +6,14 @@ import "github.com/dualsync/dualsync/runtime/plan"
 // each side is packed into one string (pack.go), and the per-round working
 // state (round) exists only while the record has work in progress.
 type record struct {
-	key   string
-	base  [2]string // packed merge base per side
-	ver   [2]string // last known version per side
-	mod   [2]int64  // last known modified time per side, Unix nanoseconds
-	delAt int64     // tombstone: the delete's modified time on its side
+	key  string
+	base [2]string // packed merge base per side
+	ver  [2]string // last known version per side
+	mod  [2]int64  // last known modified time per side, Unix nanoseconds
+	// umod is the side's modified time of its latest row that was not the
+	// echo of the engine's own write: when its users last changed it.
+	umod  [2]int64
+	delAt int64 // tombstone: the delete's modified time on its side
 	flags uint16
 	round *round
 }
@@ -25,9 +28,17 @@ const (
 	flagTombIgn // the delete's action was ignore
 	flagTombRev // the delete's action was review
 	flagDirty   // listed for the next checkpoint
+	// flagCheckpoint: checkpoint the record in the next Ready although it
+	// is in the middle of a round (see checkpointNow).
+	flagCheckpoint
+	// flagIntentFO (and DV): the side's base is a restored intent to create
+	// (see Engine.persistBase) that no row of the side has confirmed yet.
+	flagIntentFO
+	flagIntentDV
 )
 
 func (r *record) exists(s side) bool { return r.flags&(flagExistsFO<<s) != 0 }
+func (r *record) intent(s side) bool { return r.flags&(flagIntentFO<<s) != 0 }
 func (r *record) own(s side) bool    { return r.flags&(flagOwnFO<<s) != 0 }
 
 func (r *record) setExists(s side, b bool) { r.set(flagExistsFO<<s, b) }
@@ -104,6 +115,16 @@ func (e *Engine) newRecord(m *mapping, key string) *record {
 	rec := &record{key: key}
 	m.recs[key] = rec
 	return rec
+}
+
+// checkpointNow has the record checkpointed in the next Ready, even in the
+// middle of its round: a create was sent, and its intent must be persisted
+// before the write goes out (see Engine.persistBase); or a round ended and
+// the next one started at once, and the ended round's outcome must be
+// persisted as its observations settle (see settle).
+func (e *Engine) checkpointNow(m *mapping, rec *record) {
+	rec.flags |= flagCheckpoint
+	e.markDirty(m, rec)
 }
 
 // markDirty lists the record for the next checkpoint.

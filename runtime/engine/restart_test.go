@@ -187,3 +187,121 @@ func TestRestartParkTimeout(t *testing.T) {
 		}
 	}
 }
+
+// A crash between a create and its acknowledgement: the intent to create
+// (the values sent) was persisted with the write, so that after the restart
+// the engine's own copy is recognised and not paired with its source for
+// the first time (which the master side would win over newer values).
+func TestRestartCreate(t *testing.T) {
+	const c2 = "usmf|C2"
+	tests := []struct {
+		name    string
+		before  func(w *world) // before Dataverse's new customer is synced
+		crash   func(w *world) // syncs it and crashes somewhere
+		after   func(w *world) // edits after the crash
+		foName  string         // the names both sides end with
+		foPhone string
+		initial int // first-pairing conflicts logged
+	}{{
+		name:  "the copy landed, then the source edited it",
+		crash: func(w *world) { w.deliver(); w.readyOnce() },
+		after: func(w *world) {
+			w.edit(plan.DV, "customer", c2, vals("name", "Fabrikam Ltd"))
+		},
+		foName: "Fabrikam Ltd", foPhone: "555-0100",
+	}, {
+		name: "the copy landed, then both sides edited different fields",
+		crash: func(w *world) {
+			w.deliver()
+			w.readyOnce()
+			w.edit(plan.FO, "customer", c2, vals("Phone", "555-0199"))
+		},
+		after: func(w *world) {
+			w.edit(plan.DV, "customer", c2, vals("name", "Fabrikam Ltd"))
+		},
+		foName: "Fabrikam Ltd", foPhone: "555-0199",
+		initial: 1, // the phone: the engine cannot tell an edit of its copy
+	}, {
+		name: "the create was never sent",
+		crash: func(w *world) {
+			w.deliver()
+			w.persist(w.e.Ready())
+			w.e.Advance()
+		},
+		foName: "Fabrikam", foPhone: "555-0100",
+	}, {
+		name: "the create met a record created on f&o meanwhile: the master decides",
+		before: func(w *world) {
+			w.edit(plan.FO, "customer", c2, custFO("Name", "Fabrikam FO"))
+		},
+		crash: func(w *world) {
+			w.deliver() // Dataverse's row: the create fails, and its answer is lost
+			w.readyOnce()
+		},
+		foName: "Fabrikam FO", foPhone: "555-0100",
+		initial: 1,
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, Config{})
+			w.edit(plan.DV, "customer", c2, custDV("name", "Fabrikam"))
+			if tt.before != nil {
+				tt.before(w)
+			}
+			tt.crash(w)
+			w.crash()
+			if tt.after != nil {
+				tt.after(w)
+			}
+			w.run()
+			for _, s := range []struct {
+				side         plan.Side
+				name, phone  string
+				nameF, phonF string
+			}{{plan.FO, tt.foName, tt.foPhone, "Name", "Phone"}, {plan.DV, tt.foName, tt.foPhone, "name", "telephone1"}} {
+				if got := w.fieldOf(s.side, "customer", c2, s.nameF); got != String(s.name) {
+					t.Errorf("%s name %v, want %q", s.side, got, s.name)
+				}
+				if got := w.fieldOf(s.side, "customer", c2, s.phonF); got != String(s.phone) {
+					t.Errorf("%s phone %v, want %q", s.side, got, s.phone)
+				}
+			}
+			initial := 0
+			for _, c := range w.conflicts {
+				if c.Rule == RuleInitial {
+					initial++
+				}
+			}
+			if initial != tt.initial || len(w.errs) != 0 || !w.e.Quiet() {
+				t.Errorf("first pairings %d (want %d), errors %v, quiet %t", initial, tt.initial, w.errs, w.e.Quiet())
+			}
+		})
+	}
+}
+
+// A round that ends while an observation waits for the record's next round
+// is checkpointed although that next round starts at once: its
+// observations settle (the feed's watermark passes them), so its outcome
+// must be in the store.
+func TestCheckpointBetweenRounds(t *testing.T) {
+	w := newWorld(t, Config{})
+	w.edit(plan.FO, "customer", c1, custFO())
+	w.run()
+	w.edit(plan.FO, "customer", c1, vals("Name", "X"))
+	w.deliver() // the write of X is emitted
+	w.edit(plan.FO, "customer", c1, vals("Name", "Y"))
+	w.deliver()              // waits for the next round
+	w.stepAll(w.readyOnce()) // X is written and acknowledged; Y's round starts
+	w.readyOnce()            // Y's write is sent: the store must hold X's round
+	i := slices.IndexFunc(w.store.Records, func(rs RecordState) bool { return rs.Key == c1 })
+	if i < 0 {
+		t.Fatal("record not in the store")
+	}
+	if v, _ := get(w.store.Records[i].FO.Base, "Name"); v != String("X") {
+		t.Errorf("the store's F&O base has Name %v, want X (the round that settled)", v)
+	}
+	w.run()
+	if got := w.fieldOf(plan.DV, "customer", c1, "name"); got != String("Y") {
+		t.Errorf("Dataverse name %v, want Y", got)
+	}
+}

@@ -53,13 +53,14 @@ func (e *Engine) recordState(m *mapping, rec *record, arena *stateArena) RecordS
 		arena = &stateArena{}
 	}
 	rs := RecordState{Map: m.name, Key: rec.key}
+	base := e.persistBase(m, rec)
 	for s, ss := range [2]*SideState{&rs.FO, &rs.DV} {
 		ss.Exists = rec.exists(side(s))
 		ss.Version = rec.ver[s]
 		ss.Modified = timeOf(rec.mod[s])
 		ss.OwnVersion = rec.own(side(s))
 		start, ustart := len(arena.vals), len(arena.strs)
-		p, pos := rec.base[s], 0
+		p, pos := base[s], 0
 		for i := 0; i < len(m.fields) && pos < len(p); i++ {
 			var v Value
 			var unconf bool
@@ -105,6 +106,43 @@ func (e *Engine) recordState(m *mapping, rec *record, arena *stateArena) RecordS
 	return rs
 }
 
+// persistBase returns the packed bases to persist for the record: its
+// merge bases, except while a create is in flight to a side t. Then they
+// are the intent to create, as if the create had been acknowledged: t's
+// base holds the values sent, unconfirmed, with t still not known to exist,
+// and the source's base the values they came from. The intent is persisted
+// with the create, before it is sent, so that a crash between the create
+// and its acknowledgement cannot make the engine's own copy look like a
+// record created on t by someone else: after a restart, the copy coming
+// back is recognised field by field (confirmIntent) instead of being paired
+// for the first time with the master winning over newer values; and if the
+// create never landed, the source's row, seen again from its feed, sends it
+// again (merge.go).
+func (e *Engine) persistBase(m *mapping, rec *record) [2]string {
+	base := rec.base
+	r := rec.round
+	if r == nil {
+		return base
+	}
+	for t := fo; t <= dv; t++ {
+		fl := r.flight[t]
+		if fl == nil || !fl.w.Create {
+			continue
+		}
+		bv, bu := e.loadBase(m, rec)
+		for _, fw := range fl.fields {
+			bv[t][fw.i], bu[t][fw.i] = fw.val, true
+			bv[fw.src][fw.i] = fw.srcVal
+		}
+		heldBack(r.want[t], bv[t], bu[t])
+		for s := fo; s <= dv; s++ {
+			base[s] = string(pack(nil, bv[s], bu[s]))
+		}
+		return base
+	}
+	return base
+}
+
 // restore loads a persisted state into a new engine. Parked rounds are
 // merged again (without logging their conflicts a second time); their
 // writes or parks appear in the first Ready.
@@ -142,6 +180,9 @@ func (e *Engine) restore(st *State) error {
 			}
 			e.storeBase(rec, side(s), bv, bu)
 			rec.setExists(side(s), ss.Exists)
+			// A base of a side not known to have the record is an intent
+			// to create there (see Engine.persistBase).
+			rec.set(flagIntentFO<<s, !ss.Exists && rec.base[s] != "")
 			rec.ver[s] = ss.Version
 			rec.mod[s] = nanos(ss.Modified)
 			rec.setOwn(side(s), ss.OwnVersion)

@@ -26,6 +26,8 @@ type round struct {
 	parked    bool // counted as parked in the accounting
 	persisted bool // its observations are part of the checkpointed state
 	quiet     bool // merged again on restore: do not log conflicts twice
+	retry     bool // started by RetryError: resolve its entries as it ends
+	retryNext bool // RetryError came while a write was in flight: retry next
 	applied   bool
 	queued    bool
 	echo      bool
@@ -46,8 +48,11 @@ type obs struct {
 // fieldWrite is one field of a write: the value for the target, and the
 // source side's value that becomes that side's merge base on success.
 type fieldWrite struct {
-	i      int
-	src    side
+	i   int
+	src side
+	// fresh: srcVal was observed on the source side in this round (not
+	// taken from the merge base).
+	fresh  bool
 	srcVal Value
 	val    Value
 }
@@ -167,7 +172,34 @@ func (e *Engine) admit(m *mapping, rec *record, s side, o *obs) {
 		e.deferObs(r, s, o)
 		return
 	}
+	if o.deleted && rec.own(s) && rec.exists(s) && !r.await[s] {
+		e.verifyDelete(m, rec, s, o)
+		return
+	}
 	e.fold(m, rec, s, o)
+	e.advance(m, rec)
+}
+
+// verifyDelete takes in a delete observed on side s while the engine's own
+// write to s is acknowledged and not yet seen back. The delete may be of an
+// older row under the same key: Dataverse reports a deleted row by its id
+// alone, so the echo of a delete the engine propagated arrives after the
+// record was created again, and looks like a delete of the new one. The
+// engine reads the record again and merges what it finds instead.
+func (e *Engine) verifyDelete(m *mapping, rec *record, s side, o *obs) {
+	r := rec.round
+	r.n += o.n
+	if r.persisted {
+		for _, ref := range o.refs {
+			e.feedSettle(ref)
+		}
+	} else {
+		r.refs = append(r.refs, o.refs...)
+	}
+	o.n, o.refs = 0, o.refs[:0]
+	e.freeObs(o)
+	r.await[s] = true
+	e.out.Reads = append(e.out.Reads, Read{Side: s.plan(), Map: m.name, Key: rec.key})
 	e.advance(m, rec)
 }
 
@@ -216,10 +248,18 @@ func (e *Engine) overlay(cur, o *obs) *obs {
 func (e *Engine) fold(m *mapping, rec *record, s side, o *obs) {
 	r := rec.round
 	o.echo = rec.own(s) && o.version != "" && o.version == rec.ver[s]
-	if o.version != "" {
-		rec.ver[s] = o.version
+	if o.version != "" && !o.deleted {
+		rec.ver[s] = o.version // a delete keeps the last live version (delete.go)
 	}
 	rec.mod[s] = max(rec.mod[s], o.modified)
+	switch {
+	case o.echo && rec.umod[s] != 0:
+		// The row's modified time is the engine's own write; its users last
+		// changed it at umod, which is what last_write compares.
+		o.modified = rec.umod[s]
+	case !o.echo && o.modified != 0:
+		rec.umod[s] = o.modified
+	}
 	rec.setOwn(s, false)
 	was := rec.exists(s)
 	rec.setExists(s, !o.deleted)
@@ -262,6 +302,15 @@ func (e *Engine) advance(m *mapping, rec *record) {
 			return
 		}
 		if r.needMerge {
+			for t := fo; t <= dv; t++ {
+				if o := r.obs[t]; o != nil && rec.intent(t) {
+					e.confirmIntent(m, rec, t, o)
+				}
+			}
+			if r.await[fo] || r.await[dv] || e.readFirst(m, rec) {
+				e.regauge(m, rec)
+				return
+			}
 			r.needMerge = false
 			e.merge(m, rec)
 		}
@@ -273,6 +322,44 @@ func (e *Engine) advance(m *mapping, rec *record) {
 		}
 		e.settle(m, rec)
 	}
+}
+
+// readFirst asks for the current row of a side t that the round has not
+// observed but must know before the other side's change can be merged, and
+// reports whether the merge waits for the answer. That is the case when t's
+// merge base lags its row: t's own changes to the other side are in the
+// error queue (its base would re-assert an older value, or count the other
+// side's edit as the only change), or t exists with no merge base at all
+// (its create on the other side never happened, so this is a first pairing,
+// which the map's master decides).
+func (e *Engine) readFirst(m *mapping, rec *record) bool {
+	r := rec.round
+	if rec.tombstoned() {
+		return false
+	}
+	for t := fo; t <= dv; t++ {
+		o := r.obs[t.other()]
+		if r.obs[t] != nil || r.await[t] || o == nil || o.deleted || !rec.exists(t) {
+			continue
+		}
+		if rec.base[t] != "" && !e.queuedFrom(m, rec, t) {
+			continue
+		}
+		r.await[t] = true
+		e.out.Reads = append(e.out.Reads, Read{Side: t.plan(), Map: m.name, Key: rec.key})
+		return true
+	}
+	return false
+}
+
+// queuedFrom reports whether the record has an error-queue entry for a
+// change from side s to the other side.
+func (e *Engine) queuedFrom(m *mapping, rec *record, s side) bool {
+	if len(e.errs) == 0 {
+		return false
+	}
+	es := e.errs[errKey{m: m.idx, key: rec.key, s: s.other()}]
+	return es != nil && es.entry.Class != DeleteReview
 }
 
 // regauge keeps the accounting's parked and in-flight gauges in step with
@@ -335,7 +422,19 @@ func (e *Engine) settle(m *mapping, rec *record) {
 	if r.persisted {
 		e.markDirty(m, rec)
 	}
-	next := r.next
+	if r.retry {
+		e.retried(m, rec)
+	}
+	next, retry := r.next, r.retryNext
+	if next[fo] != nil || next[dv] != nil {
+		// The deferred observations start the next round at once, but this
+		// round's observations have settled (their feeds' watermarks move
+		// on): its outcome must be checkpointed although the record is
+		// already in its next round. Nothing of that round is acknowledged
+		// before the next Ready, so the state persisted is this round's
+		// with, at most, what the next one merged and agreed.
+		e.checkpointNow(m, rec)
+	}
 	e.freeObs(r.obs[fo])
 	e.freeObs(r.obs[dv])
 	rec.round = nil
@@ -345,5 +444,8 @@ func (e *Engine) settle(m *mapping, rec *record) {
 		if next[s] != nil {
 			e.admit(m, rec, s, next[s])
 		}
+	}
+	if retry {
+		e.retry(m, rec)
 	}
 }

@@ -47,7 +47,12 @@ type RecordState struct {
 	ParkedSince time.Time `json:"parkedSince,omitzero"`
 }
 
-// SideState is what the engine knows of a record on one side.
+// SideState is what the engine knows of a record on one side. A side that
+// does not exist may still carry a Base, all of it unconfirmed: the intent
+// of a create the engine sent there, persisted before the create went out
+// (see the package documentation); and Version, for a side whose record was
+// deleted: the last live version seen, which tells a row of a record
+// created again there from a late copy of the deleted one.
 type SideState struct {
 	Exists   bool      `json:"exists"`
 	Version  string    `json:"version,omitempty"`
@@ -69,7 +74,9 @@ type Tombstone struct {
 	// Action is the plan's delete action that was taken.
 	Action plan.DeleteAction `json:"action"`
 	// At is the deleting side's modified time of the delete (its own clock),
-	// when known; a later row on that side re-creates the record.
+	// when known; a later row on that side re-creates the record, and so
+	// does a row of the same time with a version other than the last live
+	// one (SideState.Version).
 	At time.Time `json:"at,omitzero"`
 }
 
@@ -128,9 +135,13 @@ const (
 )
 
 // ErrorEntry is one error-queue entry. There is at most one per record and
-// target side; a new failure updates it. When a later write carries the
-// failed fields to the target, the entry is resolved (listed in
-// Ready.Resolved).
+// target side; a new failure updates it (its fields are added, its values
+// updated). When later writes carry the failed fields to the target, with
+// the values that failed or newer ones, the entry is resolved (listed in
+// Ready.Resolved); a write that carries some of them takes those off
+// (the entry is listed again in Ready.Errors). A retried entry is resolved
+// when the retry settles; if the retry fails again, it is resolved and the
+// failure is a new entry.
 type ErrorEntry struct {
 	ID    string    `json:"id"`
 	Map   string    `json:"map"`

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+
+	"github.com/dualsync/dualsync/runtime/plan"
 )
 
 // dispatch emits the round's next write to side t, or parks it.
@@ -74,10 +76,20 @@ func allSecondPass(m *mapping, fws []fieldWrite) bool {
 	return true
 }
 
-// known reports whether the record with key in map lm exists on side t.
+// known reports whether the record with key in map lm exists on side t,
+// and stays: a record deleted on the other side, with the delete propagated
+// to t, is on its way out there, and a lookup to it would fail.
 func (e *Engine) known(lm *mapping, key string, t side) bool {
 	rec := lm.recs[key]
-	return rec != nil && rec.exists(t)
+	if rec == nil || !rec.exists(t) {
+		return false
+	}
+	if rec.tombstoned() {
+		if ts, a := rec.tomb(); ts != t && a == plan.Propagate {
+			return false
+		}
+	}
+	return true
 }
 
 // completeCreate adds to the round's writes for t every field that flows to
@@ -101,9 +113,9 @@ func (e *Engine) completeCreate(m *mapping, rec *record, t side) bool {
 		if !f.flows[s] {
 			continue
 		}
-		v := bv[s][i]
+		v, fresh := bv[s][i], false
 		if o := r.obs[s]; o != nil && o.vals[i].k != kindAbsent {
-			v = o.vals[i]
+			v, fresh = o.vals[i], true
 		}
 		if v.k == kindAbsent {
 			if f.def[t] == nil {
@@ -116,7 +128,7 @@ func (e *Engine) completeCreate(m *mapping, rec *record, t side) bool {
 			e.invalid(m, rec, t, f, err)
 			return false
 		}
-		want = append(want, fieldWrite{i: i, src: s, srcVal: v, val: cv})
+		want = append(want, fieldWrite{i: i, src: s, fresh: fresh, srcVal: v, val: cv})
 		added = true
 	}
 	if added {
@@ -161,6 +173,9 @@ func (e *Engine) emit(m *mapping, rec *record, t side, op Op, fws []fieldWrite, 
 	e.flights[w.ID] = fl
 	e.acct.Writes++
 	e.out.Writes = append(e.out.Writes, w)
+	if create {
+		e.checkpointNow(m, rec) // the intent goes out with the write
+	}
 }
 
 // Ack handles a WriteAcked: the written values become the merge base on
@@ -194,6 +209,10 @@ func (e *Engine) Ack(a WriteAcked) error {
 				o.vals[fw.i] = v
 			}
 		}
+		if fl.w.Create {
+			heldBack(r.want[t], bv[t], bu[t])
+			rec.set(flagIntentFO<<t, false)
+		}
 		e.storeBase(rec, fo, bv[fo], bu[fo])
 		e.storeBase(rec, dv, bv[dv], bu[dv])
 		was := rec.exists(t)
@@ -213,6 +232,20 @@ func (e *Engine) Ack(a WriteAcked) error {
 	e.advance(m, rec)
 	e.drain()
 	return nil
+}
+
+// heldBack sets, in the target's base vals, the second-pass lookups a
+// create left out (fws, still to write) to null, unconfirmed: that is what
+// the new record holds, by the engine's doing, until their second pass.
+// When the created record comes back through the feed, its null is then no
+// edit of the target's, and cannot win a first pairing over the source's
+// value that is still to be written.
+func heldBack(fws []fieldWrite, vals []Value, unconf []bool) {
+	for _, fw := range fws {
+		if vals[fw.i].k == kindAbsent {
+			vals[fw.i], unconf[fw.i] = Value{}, true
+		}
+	}
 }
 
 // newID returns a fresh ID from the configured source, or from the engine's
