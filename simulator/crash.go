@@ -89,7 +89,9 @@ func (w *World) Crash() {
 func (w *World) down(why string) {
 	w.acct = w.drv.Engine().Accounting()
 	w.drv = nil
-	w.trace.linef("crash %s: %s", why, acctLine(w.acct))
+	if w.trace.on() {
+		w.trace.linef("crash %s: %s", why, acctLine(w.acct))
+	}
 }
 
 // Restart builds a new driver, engine and connectors from the persisted

@@ -12,8 +12,9 @@
 //     Config.Start (default fake.Epoch), with no records and no faults.
 //  2. Users edit records on either side with Put and Delete (by plan map
 //     name, the side's field names and the record key built with
-//     engine.JoinKey, company first); SetTime and Advance move the virtual
-//     clock; SetFault and ClearFaults inject and heal service faults.
+//     engine.JoinKey, company first; PutRow also returns the stored
+//     record); SetTime and Advance move the virtual clock; SetFault and
+//     ClearFaults inject and heal service faults.
 //  3. Run runs the driver until the system is quiet (RunUntilQuiet with
 //     Config.MaxRounds rounds). Running out of rounds is an echo loop or a
 //     system that never settles: Run's error then wraps ErrNotQuiet.
@@ -50,8 +51,10 @@
 //
 // # The trace
 //
-// Each line starts with the virtual time since Config.Start in brackets,
-// then what happened:
+// Config.NoTrace turns the trace off (nothing is formatted, Trace returns
+// nothing) for callers that never read it, such as randomized
+// exploration; it changes nothing else. Otherwise each line starts with
+// the virtual time since Config.Start in brackets, then what happened:
 //
 //	[0s] world seed=1 plan=sha256:…
 //	[10s] user fo customer put usmf|US-001 {CustomerGroupId="10", OrganizationName="Contoso"} -> v=W/"1"

@@ -34,9 +34,17 @@ func (w *World) set(s plan.Side, m string) (string, error) {
 // referenced record's key). The service's business logic applies
 // (validation, normalisation, plug-ins); its request faults do not.
 func (w *World) Put(s plan.Side, m, key string, values map[string]engine.Value) error {
+	_, err := w.PutRow(s, m, key, values)
+	return err
+}
+
+// PutRow is Put that also returns the record as the side stored it, as
+// Get would return it next (values after business logic, the new
+// version and modified time).
+func (w *World) PutRow(s plan.Side, m, key string, values map[string]engine.Value) (fake.Row, error) {
 	set, err := w.set(s, m)
 	if err != nil {
-		return err
+		return fake.Row{}, err
 	}
 	var row fake.Row
 	if s == plan.FO {
@@ -45,11 +53,15 @@ func (w *World) Put(s plan.Side, m, key string, values map[string]engine.Value) 
 		row, err = w.dv.Put(set, key, values)
 	}
 	if err != nil {
-		w.trace.linef("user %s %s put %s %s refused: %v", s, m, key, valueMap(values), err)
-		return err
+		if w.trace.on() {
+			w.trace.linef("user %s %s put %s %s refused: %v", s, m, key, valueMap(values), err)
+		}
+		return fake.Row{}, err
 	}
-	w.trace.linef("user %s %s put %s %s -> v=%s", s, m, key, valueMap(values), row.ETag)
-	return nil
+	if w.trace.on() {
+		w.trace.linef("user %s %s put %s %s -> v=%s", s, m, key, valueMap(values), row.ETag)
+	}
+	return row, nil
 }
 
 // Delete deletes record key of map m on side s as a user would.
@@ -124,7 +136,9 @@ func (w *World) SetFault(s plan.Side, f fake.Fault, d time.Duration) error {
 		return err
 	}
 	name := cmp.Or(f.Name, string(f.Kind))
-	w.trace.linef("fault %s %s", s, faultText(f))
+	if w.trace.on() {
+		w.trace.linef("fault %s %s", s, faultText(f))
+	}
 	w.cancel(string(s) + "/" + name)
 	if d > 0 {
 		w.after(d, string(s)+"/"+name, func() {

@@ -15,19 +15,30 @@ import (
 
 // tracer writes the canonical trace: one line per thing that happened,
 // prefixed with the virtual time since the world's start.
+// With off set (Config.NoTrace) it writes nothing; callers whose
+// arguments cost something to build check on first.
 type tracer struct {
 	buf   bytes.Buffer
 	start time.Time
 	clock *fake.Clock
+	off   bool
 }
+
+func (t *tracer) on() bool { return !t.off }
 
 func (t *tracer) bytes() []byte { return bytes.Clone(t.buf.Bytes()) }
 
 func (t *tracer) linef(format string, args ...any) {
+	if t.off {
+		return
+	}
 	t.lineAt(t.clock.Now(), format, args...)
 }
 
 func (t *tracer) lineAt(at time.Time, format string, args ...any) {
+	if t.off {
+		return
+	}
 	fmt.Fprintf(&t.buf, "[%s] ", at.Sub(t.start))
 	line := fmt.Sprintf(format, args...)
 	// One event, one line: a message with a newline would break cmp.
@@ -139,6 +150,9 @@ func (t *tracer) ready(at time.Time, rd *engine.Ready) {
 }
 
 func (t *tracer) apply(side plan.Side, m string, ws []engine.Write, rs []dsruntime.Result) {
+	if t.off {
+		return
+	}
 	t.applyAt(t.clock.Now(), side, m, ws, rs)
 }
 

@@ -34,6 +34,11 @@ type Config struct {
 	MaxRounds int
 	// Start is the virtual time the world starts at. Default fake.Epoch.
 	Start time.Time
+	// NoTrace turns the trace off: nothing is formatted and Trace returns
+	// nothing. It saves the cost of describing every event when nobody
+	// reads the trace (randomized exploration, which replays a failing
+	// seed with the trace on to show it). The default keeps the trace.
+	NoTrace bool
 }
 
 // DefaultMaxRounds is the default bound on the rounds of one Run.
@@ -90,6 +95,7 @@ func NewWorld(p *plan.Plan, seed int64, cfg Config) (*World, error) {
 	w.clock = fake.NewClock(w.start)
 	w.trace.start = w.start
 	w.trace.clock = w.clock
+	w.trace.off = cfg.NoTrace
 
 	foCfg, dvCfg := cfg.FO, cfg.DV
 	foCfg.Seed, foCfg.Clock = uint64(seed), w.clock
@@ -115,6 +121,10 @@ func NewWorld(p *plan.Plan, seed int64, cfg Config) (*World, error) {
 func (w *World) startDriver(st *engine.State) error {
 	w.conns[0] = &conn{w: w, inner: fake.NewFOConnector(w.fo, w.plan, w.cfg.Connector)}
 	w.conns[1] = &conn{w: w, inner: fake.NewDVConnector(w.dv, w.plan, w.cfg.Connector)}
+	var trace func(dsruntime.TraceEvent)
+	if w.trace.on() {
+		trace = w.trace.driver
+	}
 	ec := w.cfg.Engine
 	if ec.Rand == nil {
 		// A different stream per life, so that a restart does not replay
@@ -129,7 +139,7 @@ func (w *World) startDriver(st *engine.State) error {
 		BatchSize:   w.cfg.BatchSize,
 		PageSize:    w.cfg.PageSize,
 		PollTargets: w.cfg.PollTargets,
-		Trace:       w.trace.driver,
+		Trace:       trace,
 	})
 	if err != nil {
 		return fmt.Errorf("start driver: %w", err)
@@ -312,7 +322,8 @@ func (w *World) Note(format string, args ...any) {
 	w.trace.linef("note "+format, args...)
 }
 
-// Trace returns the canonical trace so far.
+// Trace returns the canonical trace so far (nothing with
+// Config.NoTrace).
 func (w *World) Trace() []byte { return w.trace.bytes() }
 
 // RetryError takes error-queue entry id out of the queue and has the

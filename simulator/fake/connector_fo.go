@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/url"
@@ -17,17 +18,30 @@ import (
 // FOConnector is the dsruntime.Connector of an FO.
 //
 // F&O has no delta links: changes are found by polling the entity set
-// cross-company for rows modified at or after the cursor's time minus an
-// overlap window, ordered by modified time and key, de-duplicated. The
-// cursor ("fo1 <mark> <key>=<etag> ...") holds the latest modified time
-// seen (the mark, RFC 3339) and the key and ETag of every row seen at that
-// instant (F&O stamps whole seconds, so many rows share one). Rows inside
-// the overlap window that this adapter already returned are skipped from
-// memory while a run continues from the cursor it returned last; after a
-// restart from an older cursor they are returned once more, which the
-// engine suppresses. Deletes come from the service's deleted-records view
-// (see Query.IncludeDeleted). Only a page's last row carries the page's
-// cursor as its Token.
+// cross-company for rows modified at or after the cursor's mark minus an
+// overlap window, de-duplicated by key and version (ETag), and reported
+// in modification order (modified time, then version), so that a delete
+// and a recreation of one key in the same second arrive in the order they
+// happened, each exactly once. Deletes come from the service's
+// deleted-records view (see Query.IncludeDeleted). Only a page's last row
+// carries the page's cursor as its Token.
+//
+// The cursor ("fo1 <mark> <key>=<etag> ...") holds the mark, the latest
+// modified time the feed has reached (RFC 3339), and the key and ETag of
+// every row seen at that instant: F&O stamps whole seconds, so many rows
+// share one, and a record deleted and created again in one second has two
+// versions there. The first read ("" cursor) returns every current row,
+// and the deletes stamped within the overlap window before the read, like
+// any later poll; it leaves its own time as the mark, so a first read that
+// found nothing still has a place to continue from, and every later
+// delete is reported, also of a record this feed never saw (the engine
+// may have created it, or known it before a restart from an empty
+// cursor).
+//
+// Rows inside the overlap window that this adapter already returned are
+// skipped from memory while a run continues from the cursor it returned
+// last; after a restart from an older cursor they are returned once more,
+// in modification order, which the engine suppresses.
 //
 // F&O strings are never null; a mapped text field that holds an empty
 // string is reported as null, the way Dataverse stores it, so that "no
@@ -42,15 +56,11 @@ type FOConnector struct {
 }
 
 // foSeen remembers the rows returned inside the overlap window, valid
-// while the next call continues from cursor.
+// while the next call continues from cursor (cur is its decoded form).
 type foSeen struct {
 	cursor string
-	rows   map[string]foSeenRow
-}
-
-type foSeenRow struct {
-	etag string
-	mod  time.Time
+	cur    foCursor
+	rows   map[foEntry]time.Time // modified time by key and version
 }
 
 // NewFOConnector returns the adapter for s.
@@ -65,32 +75,32 @@ func (c *FOConnector) Side() plan.Side { return plan.FO }
 // foCursor is the decoded F&O cursor.
 type foCursor struct {
 	mark time.Time
-	keys map[string]string // key to ETag of the rows modified at mark
+	keys map[foEntry]bool // the rows seen at mark, by key and version
 }
 
 func (c foCursor) String() string {
 	if c.mark.IsZero() {
 		return ""
 	}
+	es := make([]foEntry, 0, len(c.keys))
+	for e := range c.keys {
+		es = append(es, e)
+	}
+	slices.SortFunc(es, func(a, b foEntry) int { return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.ver, b.ver)) })
 	var b strings.Builder
 	b.WriteString("fo1 ")
 	b.WriteString(c.mark.UTC().Format(time.RFC3339Nano))
-	keys := make([]string, 0, len(c.keys))
-	for k := range c.keys {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
+	for _, e := range es {
 		b.WriteByte(' ')
-		b.WriteString(url.QueryEscape(k))
+		b.WriteString(url.QueryEscape(e.key))
 		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(c.keys[k]))
+		b.WriteString(url.QueryEscape(etag(e.ver)))
 	}
 	return b.String()
 }
 
 func parseFOCursor(s string) (foCursor, error) {
-	c := foCursor{keys: map[string]string{}}
+	c := foCursor{keys: map[foEntry]bool{}}
 	if s == "" {
 		return c, nil
 	}
@@ -110,10 +120,11 @@ func parseFOCursor(s string) (foCursor, error) {
 		}
 		ku, err1 := url.QueryUnescape(k)
 		vu, err2 := url.QueryUnescape(v)
-		if err1 != nil || err2 != nil {
+		ver, ok := parseETag(vu)
+		if err1 != nil || err2 != nil || !ok {
 			return c, fmt.Errorf("F&O cursor %q: bad entry %q", s, kv)
 		}
-		c.keys[ku] = vu
+		c.keys[foEntry{ku, ver}] = true
 	}
 	return c, nil
 }
@@ -123,9 +134,9 @@ func (c *foCursor) add(r Row) {
 	switch {
 	case r.Modified.After(c.mark):
 		c.mark = r.Modified
-		c.keys = map[string]string{r.Key: r.ETag}
+		c.keys = map[foEntry]bool{{r.Key, r.Version}: true}
 	case r.Modified.Equal(c.mark):
-		c.keys[r.Key] = r.ETag
+		c.keys[foEntry{r.Key, r.Version}] = true
 	}
 }
 
@@ -134,59 +145,67 @@ func (c *FOConnector) Changes(ctx context.Context, m *plan.Map, cursor string, l
 	if err := ctx.Err(); err != nil {
 		return dsruntime.Page{}, err
 	}
-	cur, err := parseFOCursor(cursor)
-	if err != nil {
-		return dsruntime.Page{}, fmt.Errorf("%w: %v", dsruntime.ErrCursorExpired, err)
+	set := m.FO.EntitySet
+	mem := c.seen[set]
+	var cur foCursor
+	if mem != nil && mem.cursor == cursor {
+		// Continuing: the memory and its decoded cursor change together,
+		// below, once the answer is in.
+		cur = mem.cur
+	} else {
+		var err error
+		if cur, err = parseFOCursor(cursor); err != nil {
+			return dsruntime.Page{}, fmt.Errorf("%w: %v", dsruntime.ErrCursorExpired, err)
+		}
+		mem = &foSeen{rows: map[foEntry]time.Time{}}
 	}
 	if limit <= 0 {
 		limit = 1000
 	}
-	set := m.FO.EntitySet
-	mem := c.seen[set]
-	if mem == nil || mem.cursor != cursor {
-		mem = &foSeen{rows: map[string]foSeenRow{}}
+	first := cur.mark.IsZero()
+	q := feedQuery{deleted: true, recent: c.cfg.Overlap, top: limit + 1,
+		seen: func(e foEntry, mod time.Time) bool {
+			if _, ok := mem.rows[e]; ok {
+				return true
+			}
+			return mod.Equal(cur.mark) && cur.keys[e]
+		}}
+	if !first {
+		q.since = cur.mark.Add(-c.cfg.Overlap)
 	}
-	q := Query{CrossCompany: true}
-	if !cur.mark.IsZero() {
-		q.ModifiedSince = cur.mark.Add(-c.cfg.Overlap)
-		q.IncludeDeleted = true
+	ans, err := c.s.API().feed(set, q)
+	if err != nil {
+		return dsruntime.Page{}, err
 	}
 	var page dsruntime.Page
-	batch := limit + 1 + len(cur.keys) + len(mem.rows)
-scan:
-	for skip := 0; ; skip += batch {
-		q.Top, q.Skip = batch, skip
-		rows, err := c.s.API().List(set, q)
-		if err != nil {
-			return dsruntime.Page{}, err
-		}
-		for _, r := range rows {
-			if (r.Modified.Equal(cur.mark) && cur.keys[r.Key] == r.ETag) || mem.rows[r.Key].etag == r.ETag {
-				continue
-			}
-			if len(page.Rows) == limit {
-				page.More = true
-				break scan
-			}
-			page.Rows = append(page.Rows, c.observe(m, r))
-			cur.add(r)
-			mem.rows[r.Key] = foSeenRow{etag: r.ETag, mod: r.Modified}
-		}
-		if len(rows) < batch {
+	for _, r := range ans.rows {
+		if len(page.Rows) == limit {
+			page.More = true
 			break
 		}
+		page.Rows = append(page.Rows, c.observe(m, r))
+		cur.add(r)
+		mem.rows[foEntry{r.Key, r.Version}] = r.Modified
 	}
-	floor := cur.mark.Add(-c.cfg.Overlap)
-	for k, r := range mem.rows {
-		if r.mod.Before(floor) {
-			delete(mem.rows, k)
+	if first && !page.More && ans.now.After(cur.mark) {
+		// Every current row was read: later changes are stamped at or
+		// after the answer.
+		cur.mark, cur.keys = ans.now, map[foEntry]bool{}
+	}
+	page.Next = cursor
+	if n := len(page.Rows); n > 0 || first {
+		page.Next = cur.String()
+		if n > 0 {
+			page.Rows[n-1].Token = page.Next
+		}
+		floor := cur.mark.Add(-c.cfg.Overlap)
+		for e, mod := range mem.rows {
+			if mod.Before(floor) {
+				delete(mem.rows, e)
+			}
 		}
 	}
-	page.Next = cur.String()
-	if n := len(page.Rows); n > 0 {
-		page.Rows[n-1].Token = page.Next
-	}
-	mem.cursor = page.Next
+	mem.cursor, mem.cur = page.Next, cur
 	c.seen[set] = mem
 	return page, nil
 }

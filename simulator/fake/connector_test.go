@@ -39,12 +39,13 @@ func TestFOConnectorChanges(t *testing.T) {
 		t.Helper()
 		return must[dsruntime.Page](t)(c.Changes(ctx, m, cursor, limit))
 	}
-	// Three rows in the same second: two pages, no row twice.
+	// Three rows in the same second: two pages, no row twice, in the
+	// order they were written (not by key).
 	put("usmf|C1", "OrganizationName", "A")
 	put("usrt|C2", "OrganizationName", "B")
 	put("usmf|C3", "OrganizationName", "C")
 	p1 := changes("", 2)
-	if got := keysOf(p1.Rows); got != "usmf|C1 usmf|C3" || !p1.More {
+	if got := keysOf(p1.Rows); got != "usmf|C1 usrt|C2" || !p1.More {
 		t.Fatalf("page 1: %q more=%v", got, p1.More)
 	}
 	if p1.Rows[0].Token != "" || p1.Rows[1].Token != p1.Next {
@@ -54,7 +55,7 @@ func TestFOConnectorChanges(t *testing.T) {
 		t.Errorf("cursor %q", p1.Next)
 	}
 	p2 := changes(p1.Next, 2)
-	if got := keysOf(p2.Rows); got != "usrt|C2" || p2.More {
+	if got := keysOf(p2.Rows); got != "usmf|C3" || p2.More {
 		t.Fatalf("page 2: %q more=%v", got, p2.More)
 	}
 	if got := keysOf(changes(p2.Next, 10).Rows); got != "" {

@@ -26,7 +26,10 @@
 //     companies; an environment-wide versionnumber per write (weak ETag
 //     W/"<n>"); modifiedon to the second; upsert by key with If-Match and
 //     If-None-Match and the documented 404 and 412 answers; lookups set
-//     with @odata.bind; choices validated (0x8004431A, "Accepted Values"),
+//     with @odata.bind, and cleared when the referenced record is deleted
+//     (relationship behaviour "remove link": the referencing records get
+//     new versions and appear on the change feed); choices validated
+//     (0x8004431A, "Accepted Values"),
 //     lengths (0x80044331), required fields; unknown properties ("Could
 //     not find a property named"); empty strings stored as null; change
 //     tracking by delta token ("<version>!<issued>") with deleted rows
@@ -56,7 +59,11 @@
 // # Deviations from the real services
 //
 // F&O cannot report deletes through OData queries; Query.IncludeDeleted
-// stands in for data management change tracking or business events.
+// stands in for data management change tracking or business events. The
+// F&O adapter polls through a request of its own (fo_feed.go) that orders
+// rows by modified time, then version, and leaves out the rows the
+// adapter has already seen before copying them: what a client would do
+// with List's answer, without the cost.
 // DV.DeletedKey names a deleted row the adapter never saw (the real
 // connector needs its own id-to-key map). The expired-token code and some
 // message texts are modelled on the documented shapes, not copied from a

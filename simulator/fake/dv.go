@@ -357,28 +357,38 @@ func (t *dvTable) record(id string, ver int64, deleted bool) {
 }
 
 func (s *DV) remove(set string, at Addr, ifMatch string) *Error {
+	_, e := s.removeRow(set, at, ifMatch)
+	return e
+}
+
+// removeRow is remove that also returns how to put back the lookups the
+// delete cleared (nil when there were none), for a change set that rolls
+// back; the record itself is put back by the change set's snapshot.
+func (s *DV) removeRow(set string, at Addr, ifMatch string) (relink func(), e *Error) {
 	t := s.tables[set]
 	if t == nil {
-		return dvNoSet(set)
+		return nil, dvNoSet(set)
 	}
 	r, _, e := s.find(t, at)
 	if e != nil {
-		return e
+		return nil, e
 	}
 	if r == nil {
-		return s.missing(t, at)
+		return nil, s.missing(t, at)
 	}
 	if e := matchETag(ifMatch, r.ver, dvStale); e != nil {
-		return e
+		return nil, e
 	}
-	s.bury(t, r)
-	return nil
+	return s.bury(t, r), nil
 }
 
-func (s *DV) bury(t *dvTable, r *dvRow) {
+// bury deletes a record, keeps its tombstone for the change feed and
+// clears the lookups that referenced it (see unlink).
+func (s *DV) bury(t *dvTable, r *dvRow) (relink func()) {
 	delete(t.byID, r.id)
 	delete(t.byKey, r.key)
 	s.ver++
 	t.tombs[r.id] = &dvRow{id: r.id, key: r.key, vals: r.vals, ver: s.ver, created: r.created, mod: s.stamp()}
 	t.record(r.id, s.ver, true)
+	return s.unlink(t, r.id)
 }

@@ -32,6 +32,11 @@ func (a DVAPI) Changes(set, token string, maxPageSize int) (DeltaPage, error) {
 	if e := s.gate(ReadOps, set); e != nil {
 		return DeltaPage{}, e
 	}
+	return s.changes(set, token, maxPageSize)
+}
+
+// changes is Changes without the gate; the lock is held.
+func (s *DV) changes(set, token string, maxPageSize int) (DeltaPage, error) {
 	t := s.tables[set]
 	if t == nil {
 		return DeltaPage{}, dvNoSet(set)

@@ -61,7 +61,7 @@ func (s *DV) Put(set, key string, values map[string]engine.Value) (Row, error) {
 	if e != nil {
 		return Row{}, e
 	}
-	return s.user(t, row.ID), nil
+	return s.userView(t, row), nil
 }
 
 // Get returns a record by key text as a user sees it: the company key
@@ -140,8 +140,12 @@ func (s *DV) userAddr(t *dvTable, key string, create bool) (Addr, error) {
 
 // user is the record with the given id as a user sees it.
 func (s *DV) user(t *dvTable, id string) Row {
-	r := t.byID[id]
-	row := s.out(t, r)
+	return s.userView(t, s.out(t, t.byID[id]))
+}
+
+// userView turns a record as the service answers it (out) into the
+// record as a user sees it, in place.
+func (s *DV) userView(t *dvTable, row Row) Row {
 	for n, v := range row.Values {
 		f := t.def.fields[n]
 		if f == nil || f.target == "" || v.IsNull() {
@@ -152,9 +156,10 @@ func (s *DV) user(t *dvTable, id string) Row {
 			continue
 		}
 		if rt := s.tables[f.target]; rt != nil {
+			// A delete clears the lookups to the record (see unlink): one
+			// that names no record reads as none, as the connector has it.
+			row.Values[n] = engine.Null()
 			if rr := rt.byID[text(v)]; rr != nil {
-				row.Values[n] = engine.String(s.userKey(rt, rr))
-			} else if rr := rt.tombs[text(v)]; rr != nil {
 				row.Values[n] = engine.String(s.userKey(rt, rr))
 			}
 		}

@@ -118,6 +118,11 @@ func (a FOAPI) List(set string, q Query) ([]Row, error) {
 	if e := s.gate(ReadOps, set); e != nil {
 		return nil, e
 	}
+	return s.list(set, q)
+}
+
+// list queries an entity set; the caller holds s.mu.
+func (s *FO) list(set string, q Query) ([]Row, error) {
 	st := s.sets[set]
 	if st == nil {
 		return nil, foNotFound(set)
