@@ -21,6 +21,8 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"demo", "show dualsync end to end against fake services, no setup needed", cmdDemo},
+		{"run", "run a compiled plan against F&O and Dataverse until stopped", cmdRun},
 		{"vet", "check table maps against the schema and both systems' metadata", cmdVet},
 		{"compile", "compile table maps into a canonical plan file", cmdCompile},
 		{"plan", "review plans: plan diff OLD NEW | plan diff --base REV", cmdPlan},
