@@ -32,6 +32,7 @@ func commands() []command {
 		{"import-metadata", "turn F&O and Dataverse $metadata into CUE catalogs", cmdImportMetadata},
 		{"errors", "inspect and act on the error queue: list, show, retry, discard", cmdErrors},
 		{"test", "run scenario suites against a compiled plan in the simulator", cmdTest},
+		{"sim", "serve the fakes over HTTP, explore and replay randomized histories", cmdSim},
 	}
 }
 
