@@ -137,7 +137,7 @@ func (w *World) SetFault(s plan.Side, f fake.Fault, d time.Duration) error {
 	}
 	name := cmp.Or(f.Name, string(f.Kind))
 	if w.trace.on() {
-		w.trace.linef("fault %s %s", s, faultText(f))
+		w.trace.linef("fault %s %s", s, f.String())
 	}
 	w.cancel(string(s) + "/" + name)
 	if d > 0 {

@@ -181,7 +181,7 @@ func (o *Op) String() string {
 	case Delete:
 		fmt.Fprintf(&b, " %s %s %s", o.Side, o.Map, o.Key)
 	case Fault:
-		fmt.Fprintf(&b, " %s %s", o.Side, faultString(o.Fault))
+		fmt.Fprintf(&b, " %s %s", o.Side, o.Fault.String())
 		if o.Duration > 0 {
 			fmt.Fprintf(&b, " for %s", o.Duration)
 		}
@@ -195,45 +195,6 @@ func (o *Op) String() string {
 		}
 	case Crash:
 		fmt.Fprintf(&b, " at %s #%d", o.Point, o.N)
-	}
-	return b.String()
-}
-
-func faultString(f fake.Fault) string {
-	var b strings.Builder
-	b.WriteString(f.Name)
-	fmt.Fprintf(&b, " %s", f.Kind)
-	add := func(k string, v any) { fmt.Fprintf(&b, " %s=%v", k, v) }
-	if f.Map != "" {
-		add("map", f.Map)
-	}
-	if f.Ops != "" {
-		add("ops", f.Ops)
-	}
-	if f.Rate != 0 {
-		add("rate", f.Rate)
-	}
-	if f.Count != 0 {
-		add("count", f.Count)
-	}
-	if f.Status != 0 {
-		add("status", f.Status)
-	}
-	if f.Limit != 0 {
-		add("limit", f.Limit)
-		add("window", f.Window)
-	}
-	if f.RetryAfter != 0 {
-		add("retry-after", f.RetryAfter)
-	}
-	if f.Latency != 0 {
-		add("latency", f.Latency)
-	}
-	if f.Field != "" {
-		add("field", f.Field)
-	}
-	if f.Value != "" {
-		add("value", fmt.Sprintf("%q", f.Value))
 	}
 	return b.String()
 }
