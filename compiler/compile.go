@@ -60,7 +60,7 @@ func Compile(dir string, cfg Config) (*plan.Plan, Diagnostics) {
 		return nil, ds
 	}
 	p := build(src, cat)
-	if _, err := plan.Encode(p); err != nil {
+	if err := plan.Seal(p); err != nil {
 		ds = append(ds, Diagnostic{Code: CodeLoad, Severity: Error, Message: err.Error()})
 		return nil, ds
 	}

@@ -7,7 +7,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
@@ -43,33 +45,40 @@ type loaded struct {
 // fieldLabels records the label position of every field in the files, by
 // CUE path (list elements as path[i]).
 func fieldLabels(dir string, files []*ast.File) map[string]plan.Pos {
-	out := map[string]plan.Pos{}
-	var walk func(prefix cue.Path, n ast.Node)
-	walk = func(prefix cue.Path, n ast.Node) {
-		switch x := n.(type) {
-		case *ast.StructLit:
-			for _, d := range x.Elts {
-				walkDecl(prefix, d, out, dir, walk)
-			}
-		case *ast.ListLit:
-			for i, e := range x.Elts {
-				p := cue.MakePath(append(prefix.Selectors(), cue.Index(i))...)
-				if _, ok := out[p.String()]; !ok {
-					out[p.String()] = relPos(dir, e.Pos())
-				}
-				walk(p, e)
-			}
-		}
-	}
+	l := labeler{dir: dir, out: map[string]plan.Pos{}}
 	for _, f := range files {
 		for _, d := range f.Decls {
-			walkDecl(cue.Path{}, d, out, dir, walk)
+			l.decl("", d)
 		}
 	}
-	return out
+	return l.out
 }
 
-func walkDecl(prefix cue.Path, d ast.Decl, out map[string]plan.Pos, dir string, walk func(cue.Path, ast.Node)) {
+// labeler records label positions by path, building the path strings
+// directly: cue.Path values cost more than the rest of compiling.
+type labeler struct {
+	dir string
+	out map[string]plan.Pos
+}
+
+func (l *labeler) node(prefix string, n ast.Node) {
+	switch x := n.(type) {
+	case *ast.StructLit:
+		for _, d := range x.Elts {
+			l.decl(prefix, d)
+		}
+	case *ast.ListLit:
+		for i, e := range x.Elts {
+			p := prefix + "[" + strconv.Itoa(i) + "]"
+			if _, ok := l.out[p]; !ok {
+				l.out[p] = relPos(l.dir, e.Pos())
+			}
+			l.node(p, e)
+		}
+	}
+}
+
+func (l *labeler) decl(prefix string, d ast.Decl) {
 	f, ok := d.(*ast.Field)
 	if !ok {
 		return
@@ -78,11 +87,35 @@ func walkDecl(prefix cue.Path, d ast.Decl, out map[string]plan.Pos, dir string, 
 	if err != nil {
 		return
 	}
-	p := cue.MakePath(append(prefix.Selectors(), cue.Str(name))...)
-	if _, seen := out[p.String()]; !seen {
-		out[p.String()] = relPos(dir, f.Label.Pos())
+	p := joinLabel(prefix, name)
+	if _, seen := l.out[p]; !seen {
+		l.out[p] = relPos(l.dir, f.Label.Pos())
 	}
-	walk(p, f.Value)
+	l.node(p, f.Value)
+}
+
+// joinLabel appends a label to a path string the way cue.Path.String
+// writes it: identifiers as they are, anything else quoted.
+func joinLabel(prefix, label string) string {
+	if !isIdent(label) {
+		label = quoteLabel(label)
+	}
+	if prefix == "" {
+		return label
+	}
+	return prefix + "." + label
+}
+
+func isIdent(s string) bool {
+	for i, r := range s {
+		switch {
+		case r == '_' || r == '$' || unicode.IsLetter(r):
+		case i > 0 && unicode.IsDigit(r):
+		default:
+			return false
+		}
+	}
+	return s != "" && s[0] != '#' && s[0] != '_'
 }
 
 // schemaRefs collects the positions of selector expressions naming a

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"cuelang.org/go/cue"
 )
 
 // The compiler adds its schema constraint only where the author did not
@@ -47,4 +49,24 @@ func mustRead(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// Path strings built for label positions must be the ones cue writes.
+func TestJoinLabel(t *testing.T) {
+	for _, labels := range [][]string{
+		{"maps", "customer", "fields", "Name"},
+		{"maps", "my-map", "fields", "Name"},
+		{"maps", "x", "values", "Not Set"},
+		{"exclude", "$odd", "why"},
+	} {
+		var sels []cue.Selector
+		got := ""
+		for _, l := range labels {
+			sels = append(sels, cue.Str(l))
+			got = joinLabel(got, l)
+		}
+		if want := cue.MakePath(sels...).String(); got != want {
+			t.Errorf("joinLabel(%q) = %s, want %s", labels, got, want)
+		}
+	}
 }

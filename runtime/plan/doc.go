@@ -8,8 +8,8 @@
 //  1. Encode writes the plan as canonical JSON: fixed field order, sorted
 //     collections, two-space indentation, a trailing newline. Same plan, same
 //     bytes, on any machine.
-//  2. The digest is the SHA-256 of that encoding with the digest field empty,
-//     written as "sha256:<hex>".
+//  2. The digest is the SHA-256 of the same JSON without indentation and
+//     with the digest field empty, written as "sha256:<hex>".
 //  3. Load parses a plan, refuses an unknown format version, recomputes the
 //     digest and refuses a mismatch, then checks the plan's internal references.
 //

@@ -11,27 +11,32 @@ import (
 // Encode returns the canonical encoding of p with its digest filled in. It
 // sets p.Format and p.Digest.
 func Encode(p *Plan) ([]byte, error) {
-	p.Format = Format
-	normalize(p)
-	// One marshal: the digest covers the encoding with an empty digest,
-	// which is then written into the digest field (the plan's second
-	// field, so the first match is the right one).
-	p.Digest = ""
-	b, err := marshal(p)
-	if err != nil {
+	if err := Seal(p); err != nil {
 		return nil, err
 	}
-	sum := sha256.Sum256(b)
-	p.Digest = "sha256:" + hex.EncodeToString(sum[:])
-	return bytes.Replace(b, []byte(`"digest": ""`), []byte(`"digest": "`+p.Digest+`"`), 1), nil
+	return marshal(p, "  ")
+}
+
+// Seal sets p.Format and p.Digest without producing the file: what a
+// compiler needs to hand a verified plan to the runtime in process.
+func Seal(p *Plan) error {
+	p.Format = Format
+	normalize(p)
+	d, err := ComputeDigest(p)
+	if err != nil {
+		return err
+	}
+	p.Digest = d
+	return nil
 }
 
 // ComputeDigest returns the digest of p's content: the SHA-256 of its
-// canonical encoding with the digest field empty.
+// compact canonical JSON (the encoding without indentation) with the
+// digest field empty. Indentation is presentation, so it is not digested.
 func ComputeDigest(p *Plan) (string, error) {
 	c := *p
 	c.Digest = ""
-	b, err := marshal(&c)
+	b, err := marshal(&c, "")
 	if err != nil {
 		return "", err
 	}
@@ -39,11 +44,13 @@ func ComputeDigest(p *Plan) (string, error) {
 	return "sha256:" + hex.EncodeToString(sum[:]), nil
 }
 
-func marshal(p *Plan) ([]byte, error) {
+func marshal(p *Plan, indent string) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
+	if indent != "" {
+		enc.SetIndent("", indent)
+	}
 	if err := enc.Encode(p); err != nil {
 		return nil, fmt.Errorf("encode plan: %w", err)
 	}
