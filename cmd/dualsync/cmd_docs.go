@@ -33,7 +33,7 @@ func cmdDocsWith(args []string, std stdio, compile func(dir string) (*plan.Plan,
 		io.WriteString(std.err, docsUsage+"\nflags:\n")
 		fset.PrintDefaults()
 	}
-	dirs, err := parseInterspersed(fset, args)
+	dirs, err := parseArgs(fset, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}

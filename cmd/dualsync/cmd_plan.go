@@ -49,7 +49,7 @@ func cmdPlanWith(args []string, std stdio, compile func(dir string) (*plan.Plan,
 		io.WriteString(std.err, planUsage+"\nflags:\n")
 		fset.PrintDefaults()
 	}
-	files, err := parseInterspersed(fset, args[1:])
+	files, err := parseArgs(fset, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -254,21 +254,4 @@ func writeEntry(path string, r io.Reader, perm os.FileMode) error {
 		return err
 	}
 	return f.Close()
-}
-
-// parseInterspersed parses flags that may come before, between or after the
-// positional arguments, and returns the positional arguments in order.
-func parseInterspersed(fset *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := fset.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fset.Args()
-		if len(args) == 0 {
-			return positional, nil
-		}
-		positional = append(positional, args[0])
-		args = args[1:]
-	}
 }

@@ -36,7 +36,7 @@ func cmdTest(args []string, std stdio) int {
 		fmt.Fprint(std.err, testUsage+"\nflags:\n")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseArgs(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}

@@ -86,7 +86,7 @@ func simServe(ctx context.Context, args []string, std stdio) int {
 		fmt.Fprint(std.err, simServeUsage+"\nflags:\n")
 		fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
+	pos, err := parseArgs(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
