@@ -1,5 +1,3 @@
-// Command dualsync authors, checks, compiles and runs table maps for
-// bidirectional sync between Dynamics 365 Finance & Operations and Dataverse.
 package main
 
 import "os"
