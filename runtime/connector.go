@@ -52,6 +52,25 @@ type Page struct {
 	Next string `json:"next,omitempty"`
 	// More reports that more changes are ready beyond this page.
 	More bool `json:"more,omitempty"`
+	// Rejected are rows of the page that could not be read; the driver
+	// steps each as an engine.ObserveFailed, which queues it with its raw
+	// payload, and the feed goes on past them.
+	Rejected []Rejected `json:"rejected,omitempty"`
+}
+
+// Rejected is a row of a change page that could not be turned into an
+// observation: bad JSON, a value of the wrong type, a missing key, an
+// oversized payload, an unknown enum member.
+type Rejected struct {
+	// Key is the row's key (engine.JoinKey), or "" when the key itself
+	// could not be read.
+	Key string `json:"key,omitempty"`
+	// Field is the side's field that was wrong, when known.
+	Field string `json:"field,omitempty"`
+	// Reason says what was wrong.
+	Reason string `json:"reason"`
+	// Raw is the row as the side sent it.
+	Raw string `json:"raw,omitempty"`
 }
 
 // Result is the outcome of one write: exactly one of Acked and Failed is set.

@@ -61,6 +61,7 @@ type Stats struct {
 	Polls        int64 `json:"polls"`        // Poll calls
 	Pages        int64 `json:"pages"`        // Changes calls that answered
 	Rows         int64 `json:"rows"`         // rows stepped from change feeds
+	Rejected     int64 `json:"rejected"`     // unreadable rows stepped as engine.ObserveFailed
 	PollErrors   int64 `json:"pollErrors"`   // Changes calls that failed
 	CursorResets int64 `json:"cursorResets"` // feeds read again after ErrCursorExpired
 	Readies      int64 `json:"readies"`      // Readies persisted

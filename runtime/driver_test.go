@@ -583,3 +583,67 @@ func TestDriverEchoWithNormalization(t *testing.T) {
 		})
 	}
 }
+
+// rejecting wraps a connector and adds unreadable rows to the first page
+// of one map.
+type rejecting struct {
+	dsruntime.Connector
+	m    string
+	rows []dsruntime.Rejected
+}
+
+func (c *rejecting) Changes(ctx context.Context, m *plan.Map, cursor string, limit int) (dsruntime.Page, error) {
+	page, err := c.Connector.Changes(ctx, m, cursor, limit)
+	if err == nil && m.Name == c.m && len(c.rows) > 0 {
+		page.Rejected, c.rows = c.rows, nil
+	}
+	return page, err
+}
+
+// TestDriverRejectedRows: an unreadable row of a change page becomes an
+// error-queue entry with its raw payload, and the other rows flow.
+func TestDriverRejectedRows(t *testing.T) {
+	w := newWorld(t, fake.Config{Seed: 3}, fake.Config{Seed: 3})
+	rows := []dsruntime.Rejected{
+		{Key: "usmf|C9", Field: "PreferredContactMethod", Reason: `unknown enum member "Pigeon"`, Raw: `{"dataAreaId":"usmf","CustomerAccount":"C9","PreferredContactMethod":"Pigeon"}`},
+		{Reason: "invalid character '}' looking for beginning of value", Raw: `{"dataAreaId":}`},
+	}
+	fo := &rejecting{Connector: fake.NewFOConnector(w.fo, w.p, fake.ConnectorConfig{}), m: "customer", rows: rows}
+	d, err := dsruntime.New(w.p, fo, fake.NewDVConnector(w.dv, w.p, fake.ConnectorConfig{}),
+		dsruntime.Config{Persister: w.store, Clock: w.clock, BatchSize: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.d = d
+	seedScenario(w)
+	if err := w.d.RunUntilQuiet(context.Background(), 200); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.d.Engine().Accounting().Check(); err != nil {
+		t.Fatal(err)
+	}
+	errs := w.store.Errors()
+	if len(errs) != len(rows) {
+		t.Fatalf("persisted errors %+v, want %d malformed entries", errs, len(rows))
+	}
+	for _, r := range rows {
+		i := slices.IndexFunc(errs, func(e engine.ErrorEntry) bool { return e.Raw == r.Raw })
+		if i < 0 {
+			t.Errorf("no persisted entry with raw payload %s: %+v", r.Raw, errs)
+			continue
+		}
+		e := errs[i]
+		if e.Class != engine.Malformed || e.Map != "customer" || e.Key != r.Key || e.Field != r.Field ||
+			e.Side != plan.FO || e.Source != plan.FO || !strings.Contains(e.Message, r.Reason) || e.Pos.File == "" {
+			t.Errorf("entry %+v for rejected row %+v", e, r)
+		}
+	}
+	if s := w.d.Stats(); s.Rejected != int64(len(rows)) {
+		t.Errorf("stats count %d rejected rows, want %d", s.Rejected, len(rows))
+	}
+	// The other rows flowed.
+	acct, ok := w.dv.Get("accounts", "usmf|C1")
+	want(t, "dv", "accounts", "usmf|C1", acct, ok, "name", "Contoso")
+	cust, ok := w.fo.Get("CustomersV3", "usmf|C2")
+	want(t, "fo", "CustomersV3", "usmf|C2", cust, ok, "OrganizationName", "Fabrikam")
+}

@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/dualsync/dualsync/runtime/engine"
 )
 
 // Poll reads one page of changes from every feed, in plan stage order (F&O
 // before Dataverse within a map), and steps its rows into the engine. It
-// returns the number of rows stepped. A connector that fails is counted in
+// returns the number of rows stepped. Rows a connector could not read
+// (Page.Rejected) are stepped as engine.ObserveFailed: they end in the
+// error queue with their raw payload. A connector that fails is counted in
 // Stats.PollErrors and its feed is read again from the same cursor on the
 // next Poll; an expired cursor makes the feed start again from the
 // beginning. Only engine errors (a row the engine refuses) and the
@@ -60,7 +64,15 @@ func (d *Driver) pollFeed(ctx context.Context, f *feed) (int, error) {
 			return i, fmt.Errorf("poll %s %s: %w", f.side, f.m.Name, err)
 		}
 	}
+	for _, r := range page.Rejected {
+		ev := engine.ObserveFailed{Side: f.side, Map: f.m.Name, Key: r.Key, Field: r.Field, Message: r.Reason, Raw: r.Raw}
+		if err := d.eng.Step(ev); err != nil {
+			// The whole page is read again from the old cursor.
+			return len(page.Rows), fmt.Errorf("poll %s %s: rejected row: %w", f.side, f.m.Name, err)
+		}
+	}
 	d.stats.Rows += int64(len(page.Rows))
+	d.stats.Rejected += int64(len(page.Rejected))
 	if page.Next != "" {
 		f.cursor = page.Next
 	}

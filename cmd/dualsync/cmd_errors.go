@@ -45,7 +45,7 @@ Exit status: 0 ok, 1 error, 2 usage.
 // errorClasses are the classes --class accepts.
 var errorClasses = []engine.Class{
 	engine.VersionMismatch, engine.Throttled, engine.Transient, engine.Plugin, engine.Validation,
-	engine.MissingMapping, engine.InvalidValue, engine.Dependency, engine.DeleteReview,
+	engine.MissingMapping, engine.InvalidValue, engine.Dependency, engine.DeleteReview, engine.Malformed,
 }
 
 // cmdErrors inspects the error queue of a store and records decisions on
@@ -270,9 +270,12 @@ func writeErrorDetail(w io.Writer, r store.ErrorRecord) error {
 	if src == "" {
 		src = "the source"
 	}
-	if len(r.Values) == 0 {
+	switch {
+	case r.Raw != "":
+		fmt.Fprintf(w, "\npayload (%s, as sent):\n  %s\n", src, r.Raw)
+	case len(r.Values) == 0:
 		fmt.Fprintf(w, "\npayload: none recorded\n")
-	} else {
+	default:
 		fmt.Fprintf(w, "\npayload (%s, as observed):\n", src)
 		for _, fv := range r.Values {
 			raw, err := fv.Value.MarshalJSON()

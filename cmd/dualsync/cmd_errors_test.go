@@ -251,7 +251,7 @@ func TestErrorsUsage(t *testing.T) {
 		{[]string{"retry", "--store", path, "e1", "e2"}, "dualsync errors: unexpected argument \"e2\"\n"},
 		{[]string{"list", "--store", path, "e1"}, "dualsync errors: unexpected argument \"e1\"\n"},
 		{[]string{"list", "--store", path, "--format", "xml"}, "dualsync errors: unknown format \"xml\" (want text or json)\n"},
-		{[]string{"list", "--store", path, "--class", "Validation"}, "dualsync errors: unknown class \"Validation\" (want one of version-mismatch, throttled, transient, plugin, validation, missing-mapping, invalid-value, dependency, delete-review)\n"},
+		{[]string{"list", "--store", path, "--class", "Validation"}, "dualsync errors: unknown class \"Validation\" (want one of version-mismatch, throttled, transient, plugin, validation, missing-mapping, invalid-value, dependency, delete-review, malformed)\n"},
 		{[]string{"list", "--store", path, "--state", "done"}, "dualsync errors: unknown state \"done\""},
 		{[]string{"list", "--store", path, "--limit", "-1"}, "dualsync errors: --limit must not be negative\n"},
 		{[]string{"show", "--store", path, "--map", "customer", "e1"}, "flag provided but not defined: -map\n"},

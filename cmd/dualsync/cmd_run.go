@@ -223,13 +223,12 @@ func runRuntime(ctx context.Context, o *runOptions, std stdio) int {
 
 	auth := odata.Auth{LoginURL: o.login, Tenant: o.tenant, ClientID: o.clientID, Secret: o.secret}
 	tlsc := odata.TLS{CAFile: o.caFile}
-	// Rows the connectors cannot read are reported and skipped, so that
-	// one malformed row never stops its feed. srv is set before Run, the
-	// only time the connectors read.
-	var srv *server.Server
-	onReject := func(r odata.Rejected) { srv.RowRejected(r.Side, r.Map, r.Key, r.Field, r.Reason, r.Raw) }
-	foCfg := odata.Config{URL: o.fo, Auth: auth, TLS: tlsc, Logger: log.With("side", "fo"), OnReject: onReject}
-	dvCfg := odata.Config{URL: o.dv, Auth: auth, TLS: tlsc, Logger: log.With("side", "dv"), OnReject: onReject}
+	// Rows the connectors cannot read (no OnReject) come back in their
+	// page and end in the error queue as malformed entries with their raw
+	// payload, so that one malformed row never stops its feed; the server
+	// logs and counts them.
+	foCfg := odata.Config{URL: o.fo, Auth: auth, TLS: tlsc, Logger: log.With("side", "fo")}
+	dvCfg := odata.Config{URL: o.dv, Auth: auth, TLS: tlsc, Logger: log.With("side", "dv")}
 	if o.configureFO != nil {
 		o.configureFO(&foCfg)
 	}
@@ -255,7 +254,7 @@ func runRuntime(ctx context.Context, o *runOptions, std stdio) int {
 	log.Info("dualsync run", "plan", o.plan, "digest", p.Digest, "store", o.store,
 		"fo", o.fo, "dv", o.dv, "login", o.login, "tenant", o.tenant, "client_id", o.clientID,
 		"ca_file", o.caFile, "listen", o.listen, "poll", o.poll.String())
-	srv, err = server.New(ctx, p, fo, dv, cfg)
+	srv, err := server.New(ctx, p, fo, dv, cfg)
 	if err != nil {
 		return fail(std, name, storeError(err))
 	}

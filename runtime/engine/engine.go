@@ -56,6 +56,7 @@ type Engine struct {
 	wake    []waiter
 	untimed []waiter // parks waiting for the first Tick to start their timer
 	errs    map[errKey]*errState
+	bad     map[errKey]*errState // Malformed entries with a key (not in errs)
 	errByID map[string]*errState
 	feeds   map[feedKey]*feed
 	timers  timerHeap
@@ -109,6 +110,7 @@ func New(p *plan.Plan, cfg Config, st *State) (*Engine, error) {
 		flights: make(map[string]*flight),
 		waiters: make(map[depKey][]waiter),
 		errs:    make(map[errKey]*errState),
+		bad:     make(map[errKey]*errState),
 		errByID: make(map[string]*errState),
 		feeds:   make(map[feedKey]*feed),
 	}
@@ -143,6 +145,10 @@ func (e *Engine) Step(ev Event) error {
 		return e.Observe(ev)
 	case *Observed:
 		return e.Observe(*ev)
+	case ObserveFailed:
+		return e.ObserveFail(ev)
+	case *ObserveFailed:
+		return e.ObserveFail(*ev)
 	case WriteAcked:
 		return e.Ack(ev)
 	case *WriteAcked:

@@ -314,7 +314,14 @@ func entryValue(es *errState, src side, i int) (Value, bool) {
 
 func (e *Engine) resolve(es *errState) {
 	t, _ := sideOf(es.entry.Side)
-	delete(e.errs, errKey{m: es.m.idx, key: es.entry.Key, s: t})
+	k := errKey{m: es.m.idx, key: es.entry.Key, s: t}
+	if es.entry.Class == Malformed {
+		if e.bad[k] == es {
+			delete(e.bad, k)
+		}
+	} else if e.errs[k] == es {
+		delete(e.errs, k)
+	}
 	delete(e.errByID, es.entry.ID)
 	e.out.Resolved = append(e.out.Resolved, es.entry.ID)
 }
@@ -334,6 +341,10 @@ func (e *Engine) RetryError(id string) error {
 	es := e.errByID[id]
 	if es == nil {
 		return fmt.Errorf("no error-queue entry %q", id)
+	}
+	if es.entry.Class == Malformed {
+		e.retryMalformed(es)
+		return nil
 	}
 	m := es.m
 	rec := m.recs[es.entry.Key]
@@ -409,7 +420,7 @@ func (e *Engine) DiscardError(id string) error {
 	m := es.m
 	rec := m.recs[es.entry.Key]
 	e.resolve(es)
-	if rec == nil {
+	if rec == nil || es.entry.Class == Malformed {
 		return nil
 	}
 	if es.entry.Class == DeleteReview {
@@ -444,4 +455,56 @@ func (e *Engine) keepUnderReview(m *mapping, rec *record) {
 	e.markDirty(m, rec)
 	rec.setTomb(s, plan.Ignore, rec.delAt)
 	rec.base[s.other()] = ""
+}
+
+// ObserveFail handles an ObserveFailed: the unreadable row is an observed
+// change that ends in the error queue at once, as a Malformed entry with
+// the raw payload. A row with a key updates its record's open Malformed
+// entry of that side, if there is one; a row without a key is always a new
+// entry.
+func (e *Engine) ObserveFail(ev ObserveFailed) error {
+	m := e.byName[ev.Map]
+	if m == nil {
+		return fmt.Errorf("unreadable %s row of unknown map %q", ev.Side, ev.Map)
+	}
+	s, err := sideOf(ev.Side)
+	if err != nil {
+		return fmt.Errorf("unreadable row of map %q: %w", ev.Map, err)
+	}
+	e.acct.Observed++
+	e.acct.Queued++
+	now := e.nowTime()
+	k := errKey{m: m.idx, key: ev.Key, s: s}
+	var es *errState
+	if ev.Key != "" {
+		es = e.bad[k]
+	}
+	if es == nil {
+		es = &errState{m: m, entry: ErrorEntry{ID: e.newID("e"), Map: m.name, Key: ev.Key, Side: s.plan(), Source: s.plan(), Class: Malformed, First: now}}
+		e.errByID[es.entry.ID] = es
+		if ev.Key != "" {
+			e.bad[k] = es
+		}
+	}
+	en := &es.entry
+	en.Message = fmt.Sprintf("%s: %s", Malformed, ev.Message)
+	en.Field, en.Pos = ev.Field, m.pm.Pos
+	if i, ok := m.byName[s][ev.Field]; ok && ev.Field != "" {
+		en.Pos = m.fields[i].pos
+	}
+	en.Raw = ev.Raw
+	en.Attempts++
+	en.Last = now
+	e.out.Errors = append(e.out.Errors, *en)
+	return nil
+}
+
+// retryMalformed resolves a Malformed entry and, when its key is known,
+// reads the record again from the side the row came from: the answer is
+// stepped as a fresh observation.
+func (e *Engine) retryMalformed(es *errState) {
+	e.resolve(es)
+	if es.entry.Key != "" {
+		e.out.Reads = append(e.out.Reads, Read{Side: es.entry.Side, Map: es.m.name, Key: es.entry.Key})
+	}
 }

@@ -6,8 +6,8 @@ import (
 	"github.com/dualsync/dualsync/runtime/plan"
 )
 
-// Event is an input to Step: Observed, WriteAcked, WriteFailed, Tick,
-// RetryError or DiscardError (values or pointers).
+// Event is an input to Step: Observed, ObserveFailed, WriteAcked,
+// WriteFailed, Tick, RetryError or DiscardError (values or pointers).
 type Event interface{ isEvent() }
 
 // Observed is the current state of one record as seen on one side: a row
@@ -34,6 +34,25 @@ type Observed struct {
 	// they drive the watermarks in Checkpoint.
 	Seq   int64  `json:"seq,omitempty"`
 	Token string `json:"token,omitempty"`
+}
+
+// ObserveFailed reports a row of a side's change feed that could not be
+// read (bad JSON, a value of the wrong type, a missing key, an oversized
+// payload, an unknown enum member). It counts as an observed change that
+// ends in the error queue, as an entry of class Malformed that keeps the
+// raw payload.
+type ObserveFailed struct {
+	Side plan.Side `json:"side"`
+	Map  string    `json:"map"`
+	// Key is the row's key, built with JoinKey; empty when the key itself
+	// could not be read.
+	Key string `json:"key,omitempty"`
+	// Field is the side's field that was wrong, when known.
+	Field string `json:"field,omitempty"`
+	// Message says what was wrong.
+	Message string `json:"message"`
+	// Raw is the row as the side sent it.
+	Raw string `json:"raw,omitempty"`
 }
 
 // WriteAcked reports that a write was applied by its target.
@@ -83,9 +102,10 @@ type DiscardError struct {
 	ID string `json:"id"`
 }
 
-func (Observed) isEvent()     {}
-func (WriteAcked) isEvent()   {}
-func (WriteFailed) isEvent()  {}
-func (Tick) isEvent()         {}
-func (RetryError) isEvent()   {}
-func (DiscardError) isEvent() {}
+func (Observed) isEvent()      {}
+func (ObserveFailed) isEvent() {}
+func (WriteAcked) isEvent()    {}
+func (WriteFailed) isEvent()   {}
+func (Tick) isEvent()          {}
+func (RetryError) isEvent()    {}
+func (DiscardError) isEvent()  {}

@@ -29,7 +29,7 @@ func (e *Engine) State() *State {
 	}
 	errs := slices.Collect(maps.Values(e.errByID))
 	slices.SortFunc(errs, func(a, b *errState) int {
-		return cmp.Or(cmp.Compare(a.m.idx, b.m.idx), cmp.Compare(a.entry.Key, b.entry.Key), cmp.Compare(a.entry.Side, b.entry.Side))
+		return cmp.Or(cmp.Compare(a.m.idx, b.m.idx), cmp.Compare(a.entry.Key, b.entry.Key), cmp.Compare(a.entry.Side, b.entry.Side), cmp.Compare(a.entry.ID, b.entry.ID))
 	})
 	for _, es := range errs {
 		st.Errors = append(st.Errors, es.entry)
@@ -236,7 +236,12 @@ func (e *Engine) restore(st *State) error {
 				es.fields = append(es.fields, i)
 			}
 		}
-		e.errs[errKey{m: m.idx, key: en.Key, s: t}] = es
+		switch {
+		case en.Class != Malformed:
+			e.errs[errKey{m: m.idx, key: en.Key, s: t}] = es
+		case en.Key != "":
+			e.bad[errKey{m: m.idx, key: en.Key, s: t}] = es
+		}
 		e.errByID[en.ID] = es
 	}
 	for _, w := range st.Watermarks {

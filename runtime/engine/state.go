@@ -132,6 +132,13 @@ const (
 	// DeleteReview: a delete under the plan's review action. Queued for a
 	// person: RetryError propagates it, DiscardError keeps the other record.
 	DeleteReview Class = "delete-review"
+	// Malformed: a row of a side's change feed could not be read (bad
+	// JSON, a wrong type, a missing key, an oversized payload, an unknown
+	// enum member). Queued at once with the raw payload (ErrorEntry.Raw);
+	// Side and Source are the side the row came from. Never retried on its
+	// own: RetryError reads the record again when its key is known (an
+	// entry without a key is just resolved), DiscardError drops it.
+	Malformed Class = "malformed"
 )
 
 // ErrorEntry is one error-queue entry. There is at most one per record and
@@ -141,7 +148,9 @@ const (
 // Ready.Resolved); a write that carries some of them takes those off
 // (the entry is listed again in Ready.Errors). A retried entry is resolved
 // when the retry settles; if the retry fails again, it is resolved and the
-// failure is a new entry.
+// failure is a new entry. Malformed entries stand apart: one per record and
+// side the row came from (a row seen again updates it), or one per row
+// whose key could not be read (Key is then empty).
 type ErrorEntry struct {
 	ID    string    `json:"id"`
 	Map   string    `json:"map"`
@@ -160,9 +169,11 @@ type ErrorEntry struct {
 	Fields []string `json:"fields,omitempty"`
 	// Source is the side the change came from; Values are its raw values
 	// there (Source's field names), as observed.
-	Source   plan.Side    `json:"source"`
-	Values   []FieldValue `json:"values,omitempty"`
-	Attempts int          `json:"attempts"`
-	First    time.Time    `json:"first,omitzero"`
-	Last     time.Time    `json:"last,omitzero"`
+	Source plan.Side    `json:"source"`
+	Values []FieldValue `json:"values,omitempty"`
+	// Raw is the payload as the side sent it, for a Malformed entry.
+	Raw      string    `json:"raw,omitempty"`
+	Attempts int       `json:"attempts"`
+	First    time.Time `json:"first,omitzero"`
+	Last     time.Time `json:"last,omitzero"`
 }

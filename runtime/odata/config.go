@@ -78,7 +78,8 @@ type Config struct {
 
 	// OnReject receives rows of a change page that cannot be read
 	// (malformed values, missing keys); Changes then skips them and goes
-	// on. Nil: Changes fails with a *RowError naming the row.
+	// on. Nil: Changes goes on too, and returns them in Page.Rejected, so
+	// that the driver queues them with their raw payload.
 	OnReject func(Rejected)
 
 	// Sleep waits between retries; nil: a timer that honours ctx.

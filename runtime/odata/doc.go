@@ -134,8 +134,10 @@
 // unreadable $batch answer fails the call (Changes, Read) or the writes it
 // carried (transient). A row that cannot be read (bad JSON, a value of the wrong
 // type, a missing key or id, an enum value that is not a member name) is
-// a Rejected with its raw payload: passed to Config.OnReject, after which
-// Changes goes on, or else returned as a *RowError that names the row.
+// a Rejected with its raw payload, and Changes goes on: it is passed to
+// Config.OnReject when that is set, or else returned in Page.Rejected,
+// which the driver queues as a malformed error-queue entry. Read returns
+// such a row as a *RowError that names it.
 // Enum members and choices that are well formed but missing from a value
 // map are passed on: the engine queues them as invalid values with the
 // map's source position.

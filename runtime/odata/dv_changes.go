@@ -121,7 +121,8 @@ func (c *DV) Changes(ctx context.Context, m *plan.Map, cursor string, limit int)
 		}
 		if rej != nil {
 			if c.c.cfg.OnReject == nil {
-				return dsruntime.Page{}, &RowError{*rej}
+				out.Rejected = append(out.Rejected, rej.page())
+				continue
 			}
 			c.c.cfg.OnReject(*rej)
 			continue

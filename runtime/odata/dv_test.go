@@ -149,18 +149,25 @@ func TestDVChangesMalformed(t *testing.T) {
 		&rule{method: "GET", match: "/accounts?", file: "dv/accounts_malformed.json"})...)
 	c := newTestDV(t, rp, nil)
 	m := mapOf(t, c.plan, "customer")
-	_, err := c.Changes(context.Background(), m, "", 10)
-	var re *RowError
-	if !errors.As(err, &re) || re.Key != "usmf|US-001" || re.Field != "preferredcontactmethodcode" || !strings.Contains(re.Raw, `"Email"`) {
-		t.Fatalf("want a row error naming the row, got %v", err)
-	}
-	var rej []Rejected
-	c2 := newTestDV(t, rp, func(cfg *Config) { cfg.OnReject = func(r Rejected) { rej = append(rej, r) } })
-	page, err := c2.Changes(context.Background(), m, "", 10)
+	// Without OnReject, the rejected row comes back in the page, for the
+	// error queue, and the other rows flow.
+	page, err := c.Changes(context.Background(), m, "", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rej) != 1 || len(page.Rows) != 1 || page.Rows[0].Key != "usmf|US-777" || page.Next == "" {
+	if len(page.Rejected) != 1 || len(page.Rows) != 1 || page.Rows[0].Key != "usmf|US-777" || page.Next == "" {
+		t.Fatalf("rejected %+v, rows %+v", page.Rejected, page.Rows)
+	}
+	if re := page.Rejected[0]; re.Key != "usmf|US-001" || re.Field != "preferredcontactmethodcode" || !strings.Contains(re.Raw, `"Email"`) || re.Reason == "" {
+		t.Errorf("want the rejected row named, got %+v", re)
+	}
+	var rej []Rejected
+	c2 := newTestDV(t, rp, func(cfg *Config) { cfg.OnReject = func(r Rejected) { rej = append(rej, r) } })
+	page, err = c2.Changes(context.Background(), m, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rej) != 1 || len(page.Rejected) != 0 || len(page.Rows) != 1 || page.Rows[0].Key != "usmf|US-777" || page.Next == "" {
 		t.Errorf("rejected %+v, rows %+v", rej, page.Rows)
 	}
 }

@@ -173,9 +173,10 @@ scan:
 					continue
 				}
 				if c.c.cfg.OnReject == nil {
-					return dsruntime.Page{}, &RowError{*rej}
+					out.Rejected = append(out.Rejected, rej.page())
+				} else {
+					c.c.cfg.OnReject(*rej)
 				}
-				c.c.cfg.OnReject(*rej)
 				win.bad[d] = true
 				continue
 			}

@@ -175,22 +175,36 @@ func TestFOChangesMalformed(t *testing.T) {
 	rp := newReplay(t, &rule{method: "GET", match: "/data/CustomersV3", file: "fo/customers_malformed.json"})
 	c := newTestFO(t, rp, nil)
 	m := mapOf(t, c.plan, "customer")
-	_, err := c.Changes(context.Background(), m, "", 10)
-	var re *RowError
-	if !errors.As(err, &re) {
-		t.Fatalf("want a *RowError, got %v", err)
+	// Without OnReject, the rejected rows come back in the page, for the
+	// error queue, and the other rows flow.
+	page, err := c.Changes(context.Background(), m, "", 10)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if re.Field != "CustomerAccount" || !strings.Contains(re.Raw, "No Key Town") || !strings.Contains(err.Error(), "No Key Town") {
-		t.Errorf("row error %+v", re.Rejected)
+	if len(page.Rejected) != 3 || len(page.Rows) != 1 {
+		t.Fatalf("rejected %+v, rows %+v; want 3 and 1", page.Rejected, page.Rows)
+	}
+	if re := page.Rejected[0]; re.Key != "" || re.Field != "CustomerAccount" || !strings.Contains(re.Raw, "No Key Town") || re.Reason == "" {
+		t.Errorf("rejected row without a key: %+v", re)
+	}
+	if re := page.Rejected[1]; re.Key != "usmf|US-050" || re.Field != "CreditLimit" {
+		t.Errorf("rejected row: %+v", re)
+	}
+	again, err := c.Changes(context.Background(), m, page.Next, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Rejected) != 0 {
+		t.Errorf("rejected again: %+v", again.Rejected)
 	}
 
 	var rejected []Rejected
 	c2 := newTestFO(t, rp, func(cfg *Config) { cfg.OnReject = func(r Rejected) { rejected = append(rejected, r) } })
-	page, err := c2.Changes(context.Background(), m, "", 10)
+	page, err = c2.Changes(context.Background(), m, "", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rejected) != 3 {
+	if len(rejected) != 3 || len(page.Rejected) != 0 {
 		t.Fatalf("rejected %d rows, want 3: %+v", len(rejected), rejected)
 	}
 	if rejected[1].Key != "usmf|US-050" || rejected[1].Field != "CreditLimit" || rejected[2].Field != "PreferredContactMethod" {

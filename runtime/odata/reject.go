@@ -3,6 +3,7 @@ package odata
 import (
 	"fmt"
 
+	dsruntime "github.com/dualsync/dualsync/runtime"
 	"github.com/dualsync/dualsync/runtime/plan"
 )
 
@@ -25,9 +26,12 @@ type Rejected struct {
 	Raw string `json:"raw"`
 }
 
-// RowError is the error of Changes for a rejected row when Config.OnReject
-// is not set: the feed stops at the row until it is fixed or the connector
-// is configured to pass rejected rows on.
+// page returns the rejected row as the driver takes it in Page.Rejected.
+func (r *Rejected) page() dsruntime.Rejected {
+	return dsruntime.Rejected{Key: r.Key, Field: r.Field, Reason: r.Reason, Raw: r.Raw}
+}
+
+// RowError is the error of Read for a row that cannot be read.
 type RowError struct{ Rejected }
 
 func (e *RowError) Error() string {

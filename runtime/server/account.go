@@ -99,11 +99,15 @@ func (s *Server) trace(ev dsruntime.TraceEvent) {
 	}
 }
 
-// page notes a change-feed page: whether more is ready and the lag.
+// page notes a change-feed page: whether more is ready, the lag, and the
+// rows that could not be read (queued by the driver as malformed).
 func (s *Server) page(ev dsruntime.TraceEvent) {
 	p := ev.Page
 	if p.More {
 		s.round.more = true
+	}
+	for _, r := range p.Rejected {
+		s.RowRejected(ev.Side, ev.Map, r.Key, r.Field, r.Reason, r.Raw)
 	}
 	var newest time.Time
 	for _, o := range p.Rows {
@@ -201,12 +205,14 @@ func (s *Server) ready(rd *engine.Ready) {
 	}
 }
 
-// RowRejected reports a change-feed row a connector could not read and
-// skipped (for example through the OData connectors' OnReject): it is
+// RowRejected reports a change-feed row a connector could not read: it is
 // logged (the raw payload at debug level only) and counted in
-// dualsync_rejected_rows_total. It is safe for concurrent use.
+// dualsync_rejected_rows_total. The server calls it for the rows of
+// Page.Rejected, which the driver queues as malformed error-queue entries;
+// a connector that skips such rows itself (the OData connectors'
+// OnReject) may call it too. It is safe for concurrent use.
 func (s *Server) RowRejected(side plan.Side, mapName, key, field, reason, raw string) {
 	s.met.rejected.WithLabelValues(mapName, string(side)).Inc()
-	s.log.Warn("row rejected: skipped", "side", string(side), "map", mapName, "key", key, "field", field, "reason", reason)
+	s.log.Warn("row rejected", "side", string(side), "map", mapName, "key", key, "field", field, "reason", reason)
 	s.log.Debug("rejected row", "side", string(side), "map", mapName, "key", key, "raw", raw)
 }

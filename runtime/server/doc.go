@@ -62,7 +62,7 @@
 //	dualsync_write_duration_seconds{map,side}  time of one batch of writes (histogram)
 //	dualsync_throttled_total{side}             waits asked for by the target (429)
 //	dualsync_throttle_wait_seconds_total{side} seconds of those waits
-//	dualsync_rejected_rows_total{map,side}     unreadable change-feed rows skipped (RowRejected)
+//	dualsync_rejected_rows_total{map,side}     unreadable change-feed rows, queued as malformed (RowRejected)
 //	dualsync_loops_total                       rounds of the loop
 //	dualsync_driver_restarts_total             drivers rebuilt after a failed Save
 //	dualsync_ready                             1 when /readyz would answer 200

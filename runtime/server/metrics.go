@@ -24,7 +24,7 @@ const (
 // queueClasses are the classes an error-queue entry can have.
 var queueClasses = []engine.Class{
 	engine.VersionMismatch, engine.Transient, engine.Plugin, engine.Validation,
-	engine.MissingMapping, engine.InvalidValue, engine.Dependency, engine.DeleteReview,
+	engine.MissingMapping, engine.InvalidValue, engine.Dependency, engine.DeleteReview, engine.Malformed,
 }
 
 // metrics holds the server's collectors.

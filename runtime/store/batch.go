@@ -100,7 +100,8 @@ func CheckError(e *engine.ErrorEntry) error {
 	switch {
 	case e.ID == "":
 		return fmt.Errorf("%w error entry of %s %q: no ID", ErrInvalid, e.Map, e.Key)
-	case e.Map == "" || e.Key == "":
+	case e.Map == "" || (e.Key == "" && e.Class != engine.Malformed):
+		// A malformed row may have no readable key.
 		return fmt.Errorf("%w error entry %s: map %q, key %q: both are required", ErrInvalid, e.ID, e.Map, e.Key)
 	case !validSide(e.Side):
 		return fmt.Errorf("%w error entry %s: side %q", ErrInvalid, e.ID, e.Side)

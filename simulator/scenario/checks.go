@@ -106,7 +106,8 @@ func cmdErrors(s *session, ts *testscript.TestScript, neg bool, args []string) e
 }
 
 var classes = []engine.Class{engine.VersionMismatch, engine.Throttled, engine.Transient, engine.Plugin,
-	engine.Validation, engine.MissingMapping, engine.InvalidValue, engine.Dependency, engine.DeleteReview}
+	engine.Validation, engine.MissingMapping, engine.InvalidValue, engine.Dependency, engine.DeleteReview,
+	engine.Malformed}
 
 func classList() string {
 	s := make([]string, len(classes))

@@ -91,6 +91,11 @@ CREATE TABLE conflicts (
 );
 CREATE INDEX conflicts_by_record ON conflicts (map, key, seq);
 `,
+	// 2: the raw payload of an error entry (engine.ErrorEntry.Raw), kept for
+	// rows a connector could not read.
+	`
+ALTER TABLE errors ADD COLUMN raw TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // schemaVersion returns the schema version this build writes.

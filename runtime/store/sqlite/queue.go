@@ -14,7 +14,7 @@ import (
 
 // errorColumns are the errors table's columns in scanError's order.
 const errorColumns = `seq, id, state, map, key, side, class, http_status, code, message, field,
-	pos_file, pos_line, pos_col, fields, source, vals, attempts, first_seen, last_seen, requested, closed`
+	pos_file, pos_line, pos_col, fields, source, vals, raw, attempts, first_seen, last_seen, requested, closed`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -27,7 +27,7 @@ func scanError(sc scanner) (store.ErrorRecord, error) {
 		side, source, class, state, posFile string
 	)
 	err := sc.Scan(&r.Seq, &e.ID, &state, &e.Map, &e.Key, &side, &class, &e.Status, &e.Code, &e.Message, &e.Field,
-		&posFile, &e.Pos.Line, &e.Pos.Col, &fields, &source, &vals, &e.Attempts, &first, &last, &requested, &closed)
+		&posFile, &e.Pos.Line, &e.Pos.Col, &fields, &source, &vals, &e.Raw, &e.Attempts, &first, &last, &requested, &closed)
 	if err != nil {
 		return r, err
 	}
@@ -62,10 +62,10 @@ func (w *writer) upsertError(e *engine.ErrorEntry) error {
 	switch err := row.Scan(&state); {
 	case errors.Is(err, sql.ErrNoRows):
 		_, err := w.exec(`INSERT INTO errors (id, state, map, key, side, class, http_status, code, message, field,
-				pos_file, pos_line, pos_col, fields, source, vals, attempts, first_seen, last_seen)
-			VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				pos_file, pos_line, pos_col, fields, source, vals, raw, attempts, first_seen, last_seen)
+			VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			e.ID, e.Map, e.Key, string(e.Side), string(e.Class), e.Status, e.Code, e.Message, e.Field,
-			e.Pos.File, e.Pos.Line, e.Pos.Col, fields, string(e.Source), vals, e.Attempts, nanos(e.First), nanos(e.Last))
+			e.Pos.File, e.Pos.Line, e.Pos.Col, fields, string(e.Source), vals, e.Raw, e.Attempts, nanos(e.First), nanos(e.Last))
 		if err != nil {
 			return err
 		}
@@ -75,14 +75,14 @@ func (w *writer) upsertError(e *engine.ErrorEntry) error {
 	}
 	reopen := !store.Status(state).Open()
 	_, err = w.exec(`UPDATE errors SET map = ?, key = ?, side = ?, class = ?, http_status = ?, code = ?, message = ?,
-			field = ?, pos_file = ?, pos_line = ?, pos_col = ?, fields = ?, source = ?, vals = ?, attempts = ?,
+			field = ?, pos_file = ?, pos_line = ?, pos_col = ?, fields = ?, source = ?, vals = ?, raw = ?, attempts = ?,
 			first_seen = ?, last_seen = ?,
 			state = CASE WHEN ? THEN 'queued' ELSE state END,
 			requested = CASE WHEN ? THEN NULL ELSE requested END,
 			closed = NULL
 		WHERE id = ?`,
 		e.Map, e.Key, string(e.Side), string(e.Class), e.Status, e.Code, e.Message, e.Field,
-		e.Pos.File, e.Pos.Line, e.Pos.Col, fields, string(e.Source), vals, e.Attempts, nanos(e.First), nanos(e.Last),
+		e.Pos.File, e.Pos.Line, e.Pos.Col, fields, string(e.Source), vals, e.Raw, e.Attempts, nanos(e.First), nanos(e.Last),
 		reopen, reopen, e.ID)
 	if err != nil || !reopen {
 		return err

@@ -105,6 +105,7 @@ func entry(id, m, key string, class engine.Class) engine.ErrorEntry {
 		Fields:   []string{"creditlimit", "name"},
 		Source:   plan.FO,
 		Values:   everyKind(),
+		Raw:      `{"accountnumber":"` + key + `","creditlimit":"lots"}`,
 		Attempts: 3,
 		First:    at(10 * time.Minute),
 		Last:     at(12 * time.Minute),

@@ -42,6 +42,12 @@ func testErrorRoundTrip(t *testing.T, h *harness) {
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetError of an unknown ID: %v; want ErrNotFound", err)
 	}
+
+	// A malformed row may have no readable key.
+	keyless := engine.ErrorEntry{ID: "e3", Map: "contacts", Side: plan.DV, Class: engine.Malformed, Source: plan.DV,
+		Message: "malformed: missing key", Raw: `{"firstname":`, Attempts: 1, First: t0, Last: t0}
+	apply(t, s, store.Batch{Errors: []engine.ErrorEntry{keyless}})
+	same(t, "GetError of a keyless malformed entry", get(t, s, "e3").ErrorEntry, keyless)
 }
 
 func testErrorUpdate(t *testing.T, h *harness) {
