@@ -29,6 +29,7 @@ const (
 	defaultInitialBackoff = time.Second
 	defaultMaxBackoff     = 5 * time.Minute
 	defaultParkTimeout    = 10 * time.Minute
+	defaultBatchSize      = 100
 )
 
 // Vet checks the maps in dir and returns every problem found, sorted.
@@ -196,6 +197,7 @@ func buildMap(src *srcMaps, cat *Catalog, m *srcMap, stage int) plan.Map {
 		},
 	}
 	pm.ParkTimeoutMS = durationMS(m.ParkTimeout, defaultParkTimeout)
+	pm.BatchSize = cmp.Or(m.BatchSize, defaultBatchSize)
 	if m.Retry.Attempts != nil {
 		pm.Retry.Attempts = *m.Retry.Attempts
 	}

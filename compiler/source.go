@@ -49,6 +49,7 @@ type srcMap struct {
 	ExpectedPos plan.Pos
 	Retry       srcRetry
 	ParkTimeout text
+	BatchSize   int
 	Monitor     srcMonitor
 }
 
@@ -271,6 +272,10 @@ func (d *decoder) decodeMap(name string, v cue.Value) *srcMap {
 			}
 		case "parkTimeout":
 			m.ParkTimeout = d.str(f.V)
+		case "batchSize":
+			if n, err := f.V.Int64(); err == nil {
+				m.BatchSize = int(n)
+			}
 		case "retry":
 			if n, _, ok := d.int(f.V, "attempts"); ok {
 				a := int(n)
@@ -295,7 +300,7 @@ func (d *decoder) decodeMap(name string, v cue.Value) *srcMap {
 
 // mapAttrs are the attributes of a #TableMap.
 var mapAttrs = []string{"description", "fo", "dv", "direction", "master", "filter", "delete", "initial",
-	"key", "conflict", "fields", "constants", "parkTimeout", "retry", "monitor"}
+	"key", "conflict", "fields", "constants", "parkTimeout", "batchSize", "retry", "monitor"}
 
 // attr reads the string attribute label of v, if present.
 func (d *decoder) attr(v cue.Value, label string) text {

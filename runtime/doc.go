@@ -18,7 +18,7 @@
 //  2. Pump: while the engine HasReady: take Ready; Persister.Save it (if the
 //     save fails nothing is sent and the driver stops: restart it from the
 //     persisted state); send Writes grouped by side and map, in stage order,
-//     in batches of Config.BatchSize with Connector.Apply and step each
+//     in batches of the map's plan batch size (capped by Config.BatchSize) with Connector.Apply and step each
 //     Result; send Reads with Connector.Read and step each answer (a read
 //     that fails is kept and tried again on the next Pump); call Advance.
 //  3. Tick: step the engine's event time with Clock.Now, so that due

@@ -20,7 +20,9 @@ type Config struct {
 	Persister Persister
 	// Clock gives the engine's event time. Nil: SystemClock.
 	Clock Clock
-	// BatchSize is the most writes sent in one Connector.Apply. Default 100.
+	// BatchSize caps the writes sent in one Connector.Apply. Each map's
+	// plan batch size decides below the cap; a map without one (an older
+	// plan) uses 100. Zero: no cap beyond the plan's.
 	BatchSize int
 	// PageSize is the limit passed to Connector.Changes. Default 500.
 	PageSize int
@@ -121,9 +123,6 @@ func New(p *plan.Plan, fo, dv Connector, cfg Config) (*Driver, error) {
 	}
 	if fo.Side() != plan.FO || dv.Side() != plan.DV {
 		return nil, fmt.Errorf("connectors for sides %s and %s, want fo and dv", fo.Side(), dv.Side())
-	}
-	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 100
 	}
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = 500

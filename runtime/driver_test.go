@@ -647,3 +647,38 @@ func TestDriverRejectedRows(t *testing.T) {
 	cust, ok := w.fo.Get("CustomersV3", "usmf|C2")
 	want(t, "fo", "CustomersV3", "usmf|C2", cust, ok, "OrganizationName", "Fabrikam")
 }
+
+// TestDriverPlanBatchSize: each map's batch size comes from the plan, and
+// Config.BatchSize only caps it.
+func TestDriverPlanBatchSize(t *testing.T) {
+	for _, tc := range []struct {
+		plan, cap, want int
+	}{
+		{plan: 3, cap: 0, want: 3},
+		{plan: 3, cap: 2, want: 2},
+		{plan: 0, cap: 0, want: 100},
+	} {
+		t.Run(fmt.Sprintf("plan=%d,cap=%d", tc.plan, tc.cap), func(t *testing.T) {
+			w := newWorld(t, fake.Config{Seed: 14}, fake.Config{Seed: 14})
+			w.p.MapByName("customer").BatchSize = tc.plan
+			for i := range 7 {
+				k := fmt.Sprintf("usmf|B%d", i)
+				w.putFO("CustomersV3", k, "OrganizationName", "Org "+k, "PreferredContactMethod", "Phone")
+			}
+			dv := &flaky{Connector: fake.NewDVConnector(w.dv, w.p, fake.ConnectorConfig{})}
+			d, err := dsruntime.New(w.p, fake.NewFOConnector(w.fo, w.p, fake.ConnectorConfig{}), dv,
+				dsruntime.Config{Persister: w.store, Clock: w.clock, BatchSize: tc.cap})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.d = d
+			w.run()
+			if len(dv.batches) == 0 || slices.Max(dv.batches) != min(tc.want, 7) {
+				t.Errorf("batch sizes %v, want the largest %d", dv.batches, min(tc.want, 7))
+			}
+			if n := len(w.dv.Rows("accounts")); n != 7 {
+				t.Fatalf("%d accounts, want 7", n)
+			}
+		})
+	}
+}

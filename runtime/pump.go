@@ -60,7 +60,8 @@ type batchKey struct {
 }
 
 // send applies writes grouped by map and side, maps in stage order, in
-// batches of Config.BatchSize, and steps every result.
+// batches of the map's plan batch size (at most Config.BatchSize), and
+// steps every result.
 func (d *Driver) send(ctx context.Context, ws []engine.Write, errs *[]error) {
 	if len(ws) == 0 {
 		return
@@ -85,8 +86,15 @@ func (d *Driver) send(ctx context.Context, ws []engine.Write, errs *[]error) {
 		g := groups[k]
 		m := d.plan.MapByName(k.m)
 		conn := d.conns[k.side]
+		size := 100
+		if m != nil && m.BatchSize > 0 {
+			size = m.BatchSize
+		}
+		if d.cfg.BatchSize > 0 {
+			size = min(size, d.cfg.BatchSize)
+		}
 		for len(g) > 0 {
-			n := min(len(g), d.cfg.BatchSize)
+			n := min(len(g), size)
 			batch := g[:n:n]
 			g = g[n:]
 			if m == nil || conn == nil {

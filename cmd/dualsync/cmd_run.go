@@ -227,8 +227,10 @@ func runRuntime(ctx context.Context, o *runOptions, std stdio) int {
 	// page and end in the error queue as malformed entries with their raw
 	// payload, so that one malformed row never stops its feed; the server
 	// logs and counts them.
-	foCfg := odata.Config{URL: o.fo, Auth: auth, TLS: tlsc, Logger: log.With("side", "fo")}
-	dvCfg := odata.Config{URL: o.dv, Auth: auth, TLS: tlsc, Logger: log.With("side", "dv")}
+	// The driver batches each map's writes by the plan's batch size; the
+	// connectors only split what exceeds the protocol's limit.
+	foCfg := odata.Config{URL: o.fo, Auth: auth, TLS: tlsc, Logger: log.With("side", "fo"), BatchSize: 1000}
+	dvCfg := odata.Config{URL: o.dv, Auth: auth, TLS: tlsc, Logger: log.With("side", "dv"), BatchSize: 1000}
 	if o.configureFO != nil {
 		o.configureFO(&foCfg)
 	}

@@ -37,6 +37,7 @@ const (
 	ExpectedRowsChanged    Kind = "expected-rows-changed"
 	RetryChanged           Kind = "retry-changed"
 	ParkTimeoutChanged     Kind = "park-timeout-changed"
+	BatchSizeChanged       Kind = "batch-size-changed"
 	MonitorChanged         Kind = "monitor-changed"
 )
 

@@ -148,6 +148,10 @@ func (d *differ) mapChanges(o, n *plan.Map) {
 		at(Change{Kind: ParkTimeoutChanged, Old: fmt.Sprintf("%dms", o.ParkTimeoutMS), New: fmt.Sprintf("%dms", n.ParkTimeoutMS), Risk: Low,
 			Reason: "records wait a different time for their lookups' parents before they become dependency errors"})
 	}
+	if o.BatchSize != n.BatchSize {
+		at(Change{Kind: BatchSizeChanged, Old: fmt.Sprint(o.BatchSize), New: fmt.Sprint(n.BatchSize), Risk: Low,
+			Reason: "writes are sent in requests of a different size: more per request means fewer requests against service protection limits, but a larger rollback when a change set fails"})
+	}
 	d.monitor(o.Monitor, n.Monitor, at)
 }
 

@@ -462,3 +462,12 @@ func TestDiffParkTimeout(t *testing.T) {
 		t.Fatalf("Diff = %+v, want one park-timeout-changed", cs)
 	}
 }
+
+func TestDiffBatchSize(t *testing.T) {
+	o, n := testPlan(t), testPlan(t)
+	n.Maps[1].BatchSize = 500
+	cs := Diff(o, n)
+	if len(cs) != 1 || cs[0].Kind != BatchSizeChanged || cs[0].New != "500" {
+		t.Fatalf("Diff = %+v, want one batch-size-changed", cs)
+	}
+}

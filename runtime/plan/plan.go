@@ -87,8 +87,10 @@ type Map struct {
 	Retry       Retry      `json:"retry"`
 	// ParkTimeoutMS is how long a record may wait for a lookup's parent
 	// before it becomes a dependency error.
-	ParkTimeoutMS int64   `json:"parkTimeoutMs"`
-	Monitor       Monitor `json:"monitor"`
+	ParkTimeoutMS int64 `json:"parkTimeoutMs"`
+	// BatchSize is the most writes of this map sent in one request.
+	BatchSize int     `json:"batchSize"`
+	Monitor   Monitor `json:"monitor"`
 }
 
 // Entity is the F&O side of a map.
