@@ -8,10 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -231,6 +233,20 @@ func runRuntime(ctx context.Context, o *runOptions, std stdio) int {
 	// connectors only split what exceeds the protocol's limit.
 	foCfg := odata.Config{URL: o.fo, Auth: auth, TLS: tlsc, Logger: log.With("side", "fo"), BatchSize: 1000}
 	dvCfg := odata.Config{URL: o.dv, Auth: auth, TLS: tlsc, Logger: log.With("side", "dv"), BatchSize: 1000}
+	// Throttled reads never reach the engine: the connectors report them
+	// to the server's metrics (writes are counted from their results).
+	var running atomic.Pointer[server.Server]
+	for _, c := range []struct {
+		cfg  *odata.Config
+		side plan.Side
+	}{{&foCfg, plan.FO}, {&dvCfg, plan.DV}} {
+		side := c.side
+		c.cfg.OnThrottle = func(method string, wait time.Duration) {
+			if srv := running.Load(); srv != nil && method == http.MethodGet {
+				srv.ReadThrottled(side, wait)
+			}
+		}
+	}
 	if o.configureFO != nil {
 		o.configureFO(&foCfg)
 	}
@@ -260,6 +276,7 @@ func runRuntime(ctx context.Context, o *runOptions, std stdio) int {
 	if err != nil {
 		return fail(std, name, storeError(err))
 	}
+	running.Store(srv)
 
 	serveDone := make(chan error, 1)
 	serveCtx, stopServe := context.WithCancel(context.WithoutCancel(ctx))

@@ -82,6 +82,12 @@ type Config struct {
 	// that the driver queues them with their raw payload.
 	OnReject func(Rejected)
 
+	// OnThrottle, when set, is told of every 429 answer: the request's
+	// method and the wait the service asked for (after which the connector
+	// sends again). Writes also come back as throttled results; reads are
+	// only visible here.
+	OnThrottle func(method string, wait time.Duration)
+
 	// Sleep waits between retries; nil: a timer that honours ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Jitter returns a random fraction in [0, 1) for backoff; nil: a

@@ -190,6 +190,9 @@ func (c *client) sendOnce(ctx context.Context, r request) (*response, error) {
 		}
 		c.throttle(d)
 		c.log.Info("throttled", "method", r.method, "path", req.URL.Path, "retryAfter", d)
+		if c.cfg.OnThrottle != nil {
+			c.cfg.OnThrottle(r.method, d)
+		}
 	}
 	if h := resp.Header.Get("x-ms-dop-hint"); h != "" {
 		if n, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && n > 0 {

@@ -244,3 +244,26 @@ func TestOversizedPageShrinks(t *testing.T) {
 		t.Errorf("Prefer %q, want %q", prefers, want)
 	}
 }
+
+// Every 429 is reported through OnThrottle with the method and the wait
+// asked for, so that throttled reads can be counted.
+func TestOnThrottle(t *testing.T) {
+	rp := newReplay(t,
+		&rule{method: "GET", match: "/throttled", times: 1, status: 429, header: map[string]string{"Retry-After": "3"}, body: `{"error":{"code":"0x80072322","message":"limit"}}`},
+		&rule{method: "GET", match: "/throttled", body: `{"value":[]}`},
+	)
+	var got []string
+	cfg := testConfig(rp.srv.URL)
+	cfg.OnThrottle = func(method string, wait time.Duration) { got = append(got, method+" "+wait.String()) }
+	cfg, root, err := cfg.withDefaults("/api/data/v9.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(plan.DV, root, cfg)
+	if _, err := c.get(context.Background(), c.resolve("throttled"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != "GET 3s" {
+		t.Fatalf("OnThrottle calls %v, want [GET 3s]", got)
+	}
+}

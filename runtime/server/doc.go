@@ -60,7 +60,7 @@
 //	dualsync_poll_errors_total{map,side}       change-feed reads that failed
 //	dualsync_writes_total{map,side,result}     writes answered: acked, or the failure class
 //	dualsync_write_duration_seconds{map,side}  time of one batch of writes (histogram)
-//	dualsync_throttled_total{side}             waits asked for by the target (429)
+//	dualsync_throttled_total{side}             waits asked for by the target (429), reads and writes
 //	dualsync_throttle_wait_seconds_total{side} seconds of those waits
 //	dualsync_rejected_rows_total{map,side}     unreadable change-feed rows, queued as malformed (RowRejected)
 //	dualsync_loops_total                       rounds of the loop

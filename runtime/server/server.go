@@ -207,6 +207,15 @@ func (s *Server) Registry() *prometheus.Registry { return s.reg }
 // Plan returns the plan the server runs.
 func (s *Server) Plan() *plan.Plan { return s.plan }
 
+// ReadThrottled counts a read the target answered with 429 and the wait
+// it asked for. Throttled writes are counted from their results; reads
+// never reach the engine, so their connector reports them here (wire it
+// to the connector's throttle hook for GET requests).
+func (s *Server) ReadThrottled(side plan.Side, wait time.Duration) {
+	s.met.throttled.WithLabelValues(string(side)).Inc()
+	s.met.throttleWait.WithLabelValues(string(side)).Add(wait.Seconds())
+}
+
 // Kick ends the current wait between rounds, so that the next round
 // starts at once.
 func (s *Server) Kick() {

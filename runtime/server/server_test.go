@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dualsync/dualsync/runtime/engine"
+	"github.com/dualsync/dualsync/runtime/plan"
 	"github.com/dualsync/dualsync/runtime/server"
 	"github.com/dualsync/dualsync/simulator/fake"
 )
@@ -108,6 +109,8 @@ func TestMetricsAfterSync(t *testing.T) {
 	if err := a.Check(); err != nil {
 		t.Fatal(err)
 	}
+	// A throttled read, reported by the connector's hook.
+	s.ReadThrottled(plan.FO, 4*time.Second)
 	code, body := get(t, s, "/metrics")
 	if code != 200 {
 		t.Fatalf("/metrics = %d", code)
@@ -147,6 +150,8 @@ func TestMetricsAfterSync(t *testing.T) {
 		{"dualsync_error_queue_depth", l("map", "contact", "class", "validation"), eq(0), "0"},
 		{"dualsync_throttled_total", l("side", "dv"), eq(1), "1"},
 		{"dualsync_throttle_wait_seconds_total", l("side", "dv"), eq(2), "2"},
+		{"dualsync_throttled_total", l("side", "fo"), eq(1), "1"},
+		{"dualsync_throttle_wait_seconds_total", l("side", "fo"), eq(4), "4"},
 		{"dualsync_writes_total", l("map", "customer", "side", "dv", "result", "acked"), pos, "> 0"},
 		{"dualsync_writes_total", l("map", "customer", "side", "dv", "result", "throttled"), eq(1), "1"},
 		{"dualsync_write_duration_seconds_count", l("map", "customer", "side", "dv"), pos, "> 0"},
