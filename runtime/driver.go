@@ -109,6 +109,9 @@ type feed struct {
 	cursor string
 	seq    int64
 	more   bool
+	// seen collects the keys of a full read (from an empty cursor) while it
+	// lasts; nil otherwise. See reconcile.
+	seen map[string]bool
 }
 
 // ErrNotQuiet is wrapped by RunUntilQuiet's error when its rounds run out.

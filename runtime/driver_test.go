@@ -682,3 +682,26 @@ func TestDriverPlanBatchSize(t *testing.T) {
 		})
 	}
 }
+
+// TestDriverReconcileAfterReset: a full read after an expired cursor does
+// not list deletes made while the cursor was stale; the driver reads every
+// known record the full read did not list, so the delete still propagates.
+func TestDriverReconcileAfterReset(t *testing.T) {
+	w := newWorld(t, fake.Config{Seed: 4}, fake.Config{Seed: 4})
+	seedScenario(w)
+	w.run()
+	if _, ok := w.fo.Get("ContactPersonsV2", "usmf|CP1"); !ok {
+		t.Fatal("the contact never reached F&O")
+	}
+	w.dv.ExpireDeltaTokens()
+	if err := w.dv.Delete("contacts", "usmf|CP1"); err != nil {
+		t.Fatal(err)
+	}
+	w.run()
+	if s := w.d.Stats(); s.CursorResets == 0 {
+		t.Fatal("no cursor reset after the tokens expired")
+	}
+	if _, ok := w.fo.Get("ContactPersonsV2", "usmf|CP1"); ok {
+		t.Error("the contact deleted in Dataverse while the token was stale is still in F&O")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/dualsync/dualsync/runtime/engine"
+	"github.com/dualsync/dualsync/runtime/plan"
 )
 
 // Poll reads one page of changes from every feed, in plan stage order (F&O
@@ -38,11 +39,15 @@ func (d *Driver) Poll(ctx context.Context) (int, error) {
 
 func (d *Driver) pollFeed(ctx context.Context, f *feed) (int, error) {
 	conn := d.conns[f.side]
+	if f.cursor == "" && f.seen == nil {
+		f.seen = map[string]bool{}
+	}
 	page, err := conn.Changes(ctx, f.m, f.cursor, d.cfg.PageSize)
 	if err != nil && f.cursor != "" && errors.Is(err, ErrCursorExpired) {
 		d.stats.CursorResets++
 		d.trace(TraceEvent{Kind: "cursor-reset", Side: f.side, Map: f.m.Name, Err: err.Error()})
 		f.cursor = ""
+		f.seen = map[string]bool{}
 		page, err = conn.Changes(ctx, f.m, "", d.cfg.PageSize)
 	}
 	if err != nil {
@@ -77,7 +82,57 @@ func (d *Driver) pollFeed(ctx context.Context, f *feed) (int, error) {
 		f.cursor = page.Next
 	}
 	f.more = page.More
+	if f.seen != nil {
+		for _, o := range page.Rows {
+			if !o.Deleted {
+				f.seen[o.Key] = true
+			}
+		}
+		for _, r := range page.Rejected {
+			f.seen[r.Key] = true
+		}
+		if !page.More {
+			return len(page.Rows), d.reconcile(ctx, f)
+		}
+	}
 	return len(page.Rows), nil
+}
+
+// reconcile ends a full read of a feed (its first read, or the read after
+// an expired cursor). A full read lists the rows that exist but not the
+// deletes made before it, so every record the engine knows on that side
+// that the read did not list is read by key: a record that is gone comes
+// back deleted and the engine handles the delete as the plan says.
+func (d *Driver) reconcile(ctx context.Context, f *feed) error {
+	seen := f.seen
+	f.seen = nil
+	var missing []string
+	for _, r := range d.eng.State().Records {
+		s := r.FO
+		if f.side == plan.DV {
+			s = r.DV
+		}
+		if r.Map == f.m.Name && s.Exists && !seen[r.Key] {
+			missing = append(missing, r.Key)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	d.trace(TraceEvent{Kind: "reconcile", Side: f.side, Map: f.m.Name, Err: fmt.Sprintf("%d known records not listed", len(missing))})
+	conn := d.conns[f.side]
+	for _, key := range missing {
+		o, err := conn.Read(ctx, f.m, key)
+		if err != nil {
+			d.stats.ReadErrors++
+			continue
+		}
+		o.Side, o.Map, o.Key = f.side, f.m.Name, key
+		if err := d.eng.Observe(o); err != nil {
+			return fmt.Errorf("reconcile %s %s %s: %w", f.side, f.m.Name, key, err)
+		}
+	}
+	return nil
 }
 
 // backlog reports whether a feed said more changes are ready.
