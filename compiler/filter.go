@@ -167,3 +167,21 @@ func numberEnd(s string, i int, exponent bool) int {
 	}
 	return j
 }
+
+// cursor walks a filter's tokens; both syntaxes' parsers embed it.
+type cursor struct {
+	toks  []ftok
+	i     int
+	depth int
+	refs  []filterRef
+}
+
+func (p *cursor) peek() ftok { return p.toks[p.i] }
+
+func (p *cursor) next() ftok {
+	t := p.toks[p.i]
+	if t.kind != tEOF {
+		p.i++
+	}
+	return t
+}

@@ -96,12 +96,7 @@ func lexFO(s string) ([]ftok, error) {
 	}
 }
 
-type foParser struct {
-	toks  []ftok
-	i     int
-	depth int
-	refs  []filterRef
-}
+type foParser struct{ cursor }
 
 // parseFOFilter parses an F&O source filter in query-range syntax.
 func parseFOFilter(s string) (*filterNode, []filterRef, error) {
@@ -109,7 +104,7 @@ func parseFOFilter(s string) (*filterNode, []filterRef, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	p := &foParser{toks: toks}
+	p := &foParser{cursor{toks: toks}}
 	t := p.peek()
 	switch {
 	case t.kind == tEOF:
@@ -128,16 +123,6 @@ func parseFOFilter(s string) (*filterNode, []filterRef, error) {
 		return nil, nil, errAt(t.col, "unexpected %s after the end of the expression", describe(t))
 	}
 	return n, p.refs, nil
-}
-
-func (p *foParser) peek() ftok { return p.toks[p.i] }
-
-func (p *foParser) next() ftok {
-	t := p.toks[p.i]
-	if t.kind != tEOF {
-		p.i++
-	}
-	return t
 }
 
 func isRelFO(t ftok) bool {

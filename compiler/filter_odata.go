@@ -120,12 +120,7 @@ func lexDV(s string) ([]ftok, error) {
 	}
 }
 
-type dvParser struct {
-	toks  []ftok
-	i     int
-	depth int
-	refs  []filterRef
-}
+type dvParser struct{ cursor }
 
 // parseDVFilter parses a Dataverse source filter in OData $filter syntax.
 func parseDVFilter(s string) (*filterNode, []filterRef, error) {
@@ -133,7 +128,7 @@ func parseDVFilter(s string) (*filterNode, []filterRef, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	p := &dvParser{toks: toks}
+	p := &dvParser{cursor{toks: toks}}
 	if p.peek().kind == tEOF {
 		return nil, nil, errAt(1, "the filter is empty: remove it or write a condition such as statecode eq 0")
 	}
@@ -151,16 +146,6 @@ func parseDVFilter(s string) (*filterNode, []filterRef, error) {
 		return nil, nil, errAt(n.Col, "the filter must be a condition, e.g. statecode eq 0")
 	}
 	return n, p.refs, nil
-}
-
-func (p *dvParser) peek() ftok { return p.toks[p.i] }
-
-func (p *dvParser) next() ftok {
-	t := p.toks[p.i]
-	if t.kind != tEOF {
-		p.i++
-	}
-	return t
 }
 
 func (p *dvParser) isOp(words ...string) bool {
