@@ -88,7 +88,7 @@ func newMetrics(s *Server, reg *prometheus.Registry) (*metrics, error) {
 		}, []string{"map", "side"}),
 		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "dualsync_throttled_total",
-			Help: "Waits the target asked for (429 with Retry-After), by side.",
+			Help: "Waits the target asked for (429 with Retry-After), reads and writes, by side.",
 		}, []string{"side"}),
 		throttleWait: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "dualsync_throttle_wait_seconds_total",
@@ -96,7 +96,7 @@ func newMetrics(s *Server, reg *prometheus.Registry) (*metrics, error) {
 		}, []string{"side"}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "dualsync_rejected_rows_total",
-			Help: "Change-feed rows a connector could not read (malformed values, missing keys) and skipped, by map and side.",
+			Help: "Change-feed rows a connector could not read (malformed values, missing keys), queued as malformed, by map and side.",
 		}, []string{"map", "side"}),
 		loops: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "dualsync_loops_total",
