@@ -705,3 +705,47 @@ func TestDriverReconcileAfterReset(t *testing.T) {
 		t.Error("the contact deleted in Dataverse while the token was stale is still in F&O")
 	}
 }
+
+// TestDriverCrashDuringReconcile crashes the driver at each checkpoint of
+// the full read that follows an expired cursor, and of the reconcile that
+// ends it. The cursor after the full read is only persisted once what the
+// reconcile found is settled, so a restart reads in full again and the
+// delete it found still propagates.
+func TestDriverCrashDuringReconcile(t *testing.T) {
+	setup := func(t *testing.T) *world {
+		w := newWorld(t, fake.Config{Seed: 4}, fake.Config{Seed: 4})
+		seedScenario(w)
+		// A contact the full read lists, whose row could carry its cursor.
+		w.putDV("contacts", "usmf|CP2", "firstname", "Kim", "lastname", "Example")
+		w.run()
+		w.dv.ExpireDeltaTokens()
+		if err := w.dv.Delete("contacts", "usmf|CP1"); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	clean := setup(t)
+	before := clean.store.Saves()
+	clean.start(clean.store.State(), clean.store)
+	clean.run()
+	if _, ok := clean.fo.Get("ContactPersonsV2", "usmf|CP1"); ok {
+		t.Fatal("the delete did not propagate without a crash")
+	}
+	saves := clean.store.Saves() - before
+	for at := 1; at <= saves; at++ {
+		for _, commit := range []bool{true, false} {
+			t.Run(fmt.Sprintf("save%d/commit=%v", at, commit), func(t *testing.T) {
+				w := setup(t)
+				w.start(w.store.State(), &failingPersister{inner: w.store, at: at, commit: commit})
+				if err := w.d.RunUntilQuiet(context.Background(), 200); !errors.Is(err, errCrash) {
+					t.Fatalf("run: %v, want the crash", err)
+				}
+				w.start(w.store.State(), w.store)
+				w.run()
+				if _, ok := w.fo.Get("ContactPersonsV2", "usmf|CP1"); ok {
+					t.Errorf("after a crash at save %d the contact deleted in Dataverse is still in F&O", at)
+				}
+			})
+		}
+	}
+}

@@ -63,6 +63,25 @@ func (d *Driver) pollFeed(ctx context.Context, f *feed) (int, error) {
 		o.Seq, o.Side, o.Map = f.seq, f.side, f.m.Name
 	}
 	d.trace(TraceEvent{Kind: "page", Side: f.side, Map: f.m.Name, Page: &page})
+	var missing []string
+	var resume string
+	if f.seen != nil {
+		for _, o := range page.Rows {
+			if !o.Deleted {
+				f.seen[o.Key] = true
+			}
+		}
+		for _, r := range page.Rejected {
+			f.seen[r.Key] = true
+		}
+		if !page.More {
+			missing = d.unlisted(f)
+		}
+		if n := len(page.Rows); n > 0 && len(missing) > 0 {
+			// The cursor after the full read goes with the reconcile.
+			resume, page.Rows[n-1].Token = page.Rows[n-1].Token, ""
+		}
+	}
 	for i, o := range page.Rows {
 		if err := d.eng.Observe(o); err != nil {
 			// The rest of the page is read again from the old cursor.
@@ -82,28 +101,16 @@ func (d *Driver) pollFeed(ctx context.Context, f *feed) (int, error) {
 		f.cursor = page.Next
 	}
 	f.more = page.More
-	if f.seen != nil {
-		for _, o := range page.Rows {
-			if !o.Deleted {
-				f.seen[o.Key] = true
-			}
-		}
-		for _, r := range page.Rejected {
-			f.seen[r.Key] = true
-		}
-		if !page.More {
-			return len(page.Rows), d.reconcile(ctx, f)
-		}
+	if len(missing) > 0 {
+		return len(page.Rows), d.reconcile(ctx, f, missing, resume)
 	}
 	return len(page.Rows), nil
 }
 
-// reconcile ends a full read of a feed (its first read, or the read after
-// an expired cursor). A full read lists the rows that exist but not the
-// deletes made before it, so every record the engine knows on that side
-// that the read did not list is read by key: a record that is gone comes
-// back deleted and the engine handles the delete as the plan says.
-func (d *Driver) reconcile(ctx context.Context, f *feed) error {
+// unlisted ends a full read of a feed (its first read, or the read after
+// an expired cursor): it returns the records the engine knows on the
+// feed's side that the read did not list.
+func (d *Driver) unlisted(f *feed) []string {
 	seen := f.seen
 	f.seen = nil
 	var missing []string
@@ -116,18 +123,34 @@ func (d *Driver) reconcile(ctx context.Context, f *feed) error {
 			missing = append(missing, r.Key)
 		}
 	}
-	if len(missing) == 0 {
-		return nil
-	}
+	return missing
+}
+
+// reconcile reads by key the records a full read did not list: a full read
+// lists the rows that exist but not the deletes made before it, so a record
+// that is gone comes back deleted and the engine handles the delete as the
+// plan says.
+//
+// The reads are part of the feed: they take its next sequence numbers, and
+// the last one carries resume, the cursor after the full read, so that the
+// persisted cursor only moves past the full read once everything it found
+// is settled; a crash before then reads it all again. When a read fails,
+// no row carries the cursor, and the next run reads in full again.
+func (d *Driver) reconcile(ctx context.Context, f *feed, missing []string, resume string) error {
 	d.trace(TraceEvent{Kind: "reconcile", Side: f.side, Map: f.m.Name, Err: fmt.Sprintf("%d known records not listed", len(missing))})
 	conn := d.conns[f.side]
-	for _, key := range missing {
+	for i, key := range missing {
 		o, err := conn.Read(ctx, f.m, key)
 		if err != nil {
 			d.stats.ReadErrors++
+			resume = ""
 			continue
 		}
-		o.Side, o.Map, o.Key = f.side, f.m.Name, key
+		f.seq++
+		o.Side, o.Map, o.Key, o.Seq, o.Token = f.side, f.m.Name, key, f.seq, ""
+		if i == len(missing)-1 {
+			o.Token = resume
+		}
 		if err := d.eng.Observe(o); err != nil {
 			return fmt.Errorf("reconcile %s %s %s: %w", f.side, f.m.Name, key, err)
 		}
