@@ -188,6 +188,7 @@ func cloneRecord(r engine.RecordState) engine.RecordState {
 func cloneSide(s engine.SideState) engine.SideState {
 	s.Base = slices.Clone(s.Base)
 	s.Unconfirmed = slices.Clone(s.Unconfirmed)
+	s.Sent = slices.Clone(s.Sent)
 	return s
 }
 

@@ -95,9 +95,10 @@
 // create and its acknowledgement, the copy that comes back is recognised
 // field by field as the engine's own (an edit of the source since then
 // flows), a field that differs is paired for the first time, and a create
-// that never landed is sent again. (An update has no such intent: a crash
-// between an update and its checkpoint meets the conflict rules, which may
-// undo an edit made on the target after the update.)
+// that never landed is sent again. An update persists its intent too, with
+// the record as the round found it (sent.go): after a crash, the fields of
+// the target that hold the values sent are the engine's own, and an edit
+// of the source since then flows instead of meeting the conflict rule.
 //
 // An error-queue entry stays until what it failed to write is written:
 // a later failure of the same record and side adds its fields to the entry,

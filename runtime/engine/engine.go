@@ -85,6 +85,10 @@ type Engine struct {
 	cpArena    stateArena
 	cpMarks    []Watermark
 
+	// sentBack: restored intents of updates, until confirmed (sent.go).
+	sentBack map[*record]*sentBack
+	view     record // scratch for persistView
+
 	droppedOnRestore int
 	rounds           int // records with a round in progress
 }
@@ -289,7 +293,7 @@ func (e *Engine) Ready() Ready {
 			continue
 		}
 		d.rec.flags &^= flagDirty | flagCheckpoint
-		e.cpRecords = append(e.cpRecords, e.recordState(d.m, d.rec, &e.cpArena))
+		e.cpRecords = append(e.cpRecords, e.recordState(d.m, d.rec, &e.cpArena, true))
 	}
 	clear(e.dirty[len(keep):])
 	e.dirty = keep

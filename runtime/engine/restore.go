@@ -24,7 +24,7 @@ func (e *Engine) State() *State {
 	}
 	for _, m := range e.maps {
 		for _, k := range slices.Sorted(maps.Keys(m.recs)) {
-			st.Records = append(st.Records, e.recordState(m, m.recs[k], nil))
+			st.Records = append(st.Records, e.recordState(m, m.recs[k], nil, false))
 		}
 	}
 	errs := slices.Collect(maps.Values(e.errByID))
@@ -48,17 +48,31 @@ func (e *Engine) State() *State {
 
 // recordState is the persisted form of one record. Its slices come from the
 // arena (valid until the next Ready), or are allocated when arena is nil.
-func (e *Engine) recordState(m *mapping, rec *record, arena *stateArena) RecordState {
+// checkpoint says the state goes into a Ready's checkpoint.
+func (e *Engine) recordState(m *mapping, rec *record, arena *stateArena, checkpoint bool) RecordState {
 	if arena == nil {
 		arena = &stateArena{}
 	}
 	rs := RecordState{Map: m.name, Key: rec.key}
-	base := e.persistBase(m, rec)
+	cur := rec
+	rec = e.persistView(cur)
+	base := rec.base
+	if rec == cur {
+		base = e.persistBase(m, cur)
+	}
+	if checkpoint {
+		e.checkpointed(cur, rec == cur, base)
+	}
 	for s, ss := range [2]*SideState{&rs.FO, &rs.DV} {
 		ss.Exists = rec.exists(side(s))
 		ss.Version = rec.ver[s]
 		ss.Modified = timeOf(rec.mod[s])
 		ss.OwnVersion = rec.own(side(s))
+		sstart := len(arena.sent)
+		arena.sent = e.appendSent(m, cur, side(s), arena.sent)
+		if n := len(arena.sent); n > sstart {
+			ss.Sent = arena.sent[sstart:n:n]
+		}
 		start, ustart := len(arena.vals), len(arena.strs)
 		p, pos := base[s], 0
 		for i := 0; i < len(m.fields) && pos < len(p); i++ {
@@ -85,7 +99,7 @@ func (e *Engine) recordState(m *mapping, rec *record, arena *stateArena) RecordS
 		ts, a := rec.tomb()
 		rs.Tombstone = &Tombstone{Side: ts.plan(), Action: a, At: timeOf(rec.delAt)}
 	}
-	if r := rec.round; r != nil && r.persisted {
+	if r := cur.round; r != nil && r.persisted {
 		for _, p := range r.park {
 			if p != nil && p.since != 0 && (rs.ParkedSince.IsZero() || p.since < nanos(rs.ParkedSince)) {
 				rs.ParkedSince = timeOf(p.since)
@@ -179,6 +193,7 @@ func (e *Engine) restore(st *State) error {
 				}
 			}
 			e.storeBase(rec, side(s), bv, bu)
+			e.restoreSent(m, rec, side(s), ss.Sent)
 			rec.setExists(side(s), ss.Exists)
 			// A base of a side not known to have the record is an intent
 			// to create there (see Engine.persistBase).
@@ -269,8 +284,9 @@ func (e *Engine) restore(st *State) error {
 type stateArena struct {
 	vals []FieldValue
 	strs []string
+	sent []SentValue
 }
 
 func (a *stateArena) reset() {
-	a.vals, a.strs = a.vals[:0], a.strs[:0]
+	a.vals, a.strs, a.sent = a.vals[:0], a.strs[:0], a.sent[:0]
 }

@@ -19,12 +19,16 @@ type round struct {
 	park   [2]*park
 	failed [2]bool // this round's writes to the side ended in the error queue
 
+	snap snapshot        // the record as the round found it (sent.go)
+	sent [2][]fieldWrite // the updates sent, per target side (sent.go)
+
 	rereads [2]int
 	since   int64 // when a restored round first parked, before the restart
 
 	needMerge bool
 	parked    bool // counted as parked in the accounting
 	persisted bool // its observations are part of the checkpointed state
+	midway    bool // the record was checkpointed during the round (checkpointNow)
 	quiet     bool // merged again on restore: do not log conflicts twice
 	retry     bool // started by RetryError: resolve its entries as it ends
 	retryNext bool // RetryError came while a write was in flight: retry next
@@ -144,6 +148,7 @@ func (e *Engine) startRound(rec *record) *round {
 	} else {
 		r = new(round)
 	}
+	r.snapshot(rec)
 	rec.round = r
 	e.rounds++
 	return r
@@ -151,8 +156,10 @@ func (e *Engine) startRound(rec *record) *round {
 
 func (e *Engine) freeRound(r *round) {
 	w0, w1, refs := r.want[fo][:0], r.want[dv][:0], r.refs[:0]
+	s0, s1 := r.sent[fo][:0], r.sent[dv][:0]
 	*r = round{refs: refs}
 	r.want[fo], r.want[dv] = w0, w1
+	r.sent[fo], r.sent[dv] = s0, s1
 	e.roundPool = append(e.roundPool, r)
 }
 
@@ -307,6 +314,10 @@ func (e *Engine) advance(m *mapping, rec *record) {
 					e.confirmIntent(m, rec, t, o)
 				}
 			}
+			if len(e.sentBack) > 0 && e.confirmSent(m, rec) {
+				e.regauge(m, rec)
+				return
+			}
 			if r.await[fo] || r.await[dv] || e.readFirst(m, rec) {
 				e.regauge(m, rec)
 				return
@@ -419,7 +430,8 @@ func (e *Engine) settle(m *mapping, rec *record) {
 	for _, ref := range r.refs {
 		e.feedSettle(ref)
 	}
-	if r.persisted {
+	if r.persisted || r.midway {
+		// What was persisted during the round is not its outcome.
 		e.markDirty(m, rec)
 	}
 	if r.retry {

@@ -66,6 +66,19 @@ type SideState struct {
 	// Unconfirmed lists base fields the engine wrote itself and has not yet
 	// seen come back through the side's change feed.
 	Unconfirmed []string `json:"unconfirmed,omitempty"`
+	// Sent is the intent of the updates the engine sent to the side in a
+	// round that had not ended when the state was persisted: each field
+	// with the value sent and the other side's value it came from. The rest
+	// of the record is its state from before the round (see sent.go).
+	Sent []SentValue `json:"sent,omitempty"`
+}
+
+// SentValue is one field of an update sent to a side: its name there, the
+// value sent, and Source, the other side's value it was converted from.
+type SentValue struct {
+	Field  string `json:"field"`
+	Value  Value  `json:"value"`
+	Source Value  `json:"source"`
 }
 
 // Tombstone records a delete, so that late updates cannot resurrect it.

@@ -173,8 +173,12 @@ func (e *Engine) emit(m *mapping, rec *record, t side, op Op, fws []fieldWrite, 
 	e.flights[w.ID] = fl
 	e.acct.Writes++
 	e.out.Writes = append(e.out.Writes, w)
-	if create {
+	switch {
+	case create:
 		e.checkpointNow(m, rec) // the intent goes out with the write
+	case op == OpUpsert:
+		rec.round.noteSent(t, fws)
+		e.checkpointNow(m, rec) // so does an update's (sent.go)
 	}
 }
 

@@ -89,6 +89,8 @@ type sideMirror struct {
 	OwnVersion  bool      `json:"ownVersion,omitempty"`
 	Base        fieldList `json:"base,omitempty"`
 	Unconfirmed []string  `json:"unconfirmed,omitempty"`
+	// Sent is rare (an update out at a checkpoint): the engine's type.
+	Sent []engine.SentValue `json:"sent,omitempty"`
 }
 
 type pendingMirror struct {
@@ -100,7 +102,7 @@ type pendingMirror struct {
 }
 
 func mirrorSide(s *engine.SideState) sideMirror {
-	return sideMirror{Exists: s.Exists, Version: s.Version, Modified: utc(s.Modified), OwnVersion: s.OwnVersion, Base: s.Base, Unconfirmed: s.Unconfirmed}
+	return sideMirror{Exists: s.Exists, Version: s.Version, Modified: utc(s.Modified), OwnVersion: s.OwnVersion, Base: s.Base, Unconfirmed: s.Unconfirmed, Sent: s.Sent}
 }
 
 func encodeRecord(r *engine.RecordState) (string, error) {

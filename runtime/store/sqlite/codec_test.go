@@ -72,7 +72,7 @@ func TestFieldListJSON(t *testing.T) {
 	r := engine.RecordState{
 		Map: "m", Key: "k",
 		FO:          engine.SideState{Exists: true, Version: "1", Modified: time.Unix(5, 6).UTC(), OwnVersion: true, Base: vals, Unconfirmed: []string{"Name"}},
-		DV:          engine.SideState{Base: vals[:2]},
+		DV:          engine.SideState{Base: vals[:2], Sent: []engine.SentValue{{Field: "n", Value: engine.Int(1), Source: engine.String("1")}}},
 		Tombstone:   &engine.Tombstone{Side: plan.DV, Action: plan.Ignore, At: time.Unix(7, 0).UTC()},
 		Pending:     []engine.PendingChange{{Side: plan.FO, Values: vals, Version: "2", Modified: time.Unix(8, 0).UTC(), Deleted: true}},
 		ParkedSince: time.Unix(9, 0).UTC(),

@@ -49,6 +49,7 @@ func record(m, key, version string) engine.RecordState {
 			OwnVersion:  true,
 			Base:        everyKind(),
 			Unconfirmed: []string{"Name", "OnHold"},
+			Sent:        []engine.SentValue{{Field: "Name", Value: engine.String("Contoso Ltd"), Source: engine.String(" Contoso Ltd ")}},
 		},
 		DV: engine.SideState{
 			Exists:     true,
@@ -60,6 +61,10 @@ func record(m, key, version string) engine.RecordState {
 				{Field: "creditlimit", Value: dec("-0.001")},
 			},
 			Unconfirmed: []string{"creditlimit"},
+			Sent: []engine.SentValue{
+				{Field: "creditlimit", Value: dec("12.50"), Source: dec("12.5")},
+				{Field: "name", Value: engine.Null(), Source: engine.String("")},
+			},
 		},
 		Tombstone: &engine.Tombstone{Side: plan.DV, Action: plan.Ignore, At: at(5 * time.Minute)},
 		Pending: []engine.PendingChange{
