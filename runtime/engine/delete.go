@@ -137,7 +137,16 @@ func (e *Engine) tombstoneObserved(m *mapping, rec *record, s side, o *obs) bool
 			why = reasonEcho // the engine's propagated delete coming back
 		}
 		if rec.exists(s) {
+			// Deleted on both sides now. s deleted last: a later row there
+			// creates the record again (see recreated).
+			at := o.modified
+			if at == 0 {
+				at = rec.mod[s]
+			}
+			live := rec.ver[s]
 			rec.forget(s)
+			rec.ver[s] = live
+			rec.setTomb(s, action, at)
 			e.markDirty(m, rec)
 			if es := e.errs[errKey{m: m.idx, key: rec.key, s: s}]; es != nil && es.entry.Class == DeleteReview {
 				e.resolve(es) // deleted on both sides: nothing left to review

@@ -175,7 +175,9 @@ func (e *Engine) admit(m *mapping, rec *record, s side, o *obs) {
 	}
 	r := e.startRound(rec)
 	e.gaugeAdd(r, int64(o.n))
-	if r.busy() || (r.obs[s] != nil && r.obs[s].deleted && !o.deleted) {
+	if r.busy() || r.next[s] != nil || (r.obs[s] != nil && r.obs[s].deleted && !o.deleted) {
+		// (Behind a deferred observation of the side, a later one waits
+		// too: it must not overtake it.)
 		e.deferObs(r, s, o)
 		return
 	}
