@@ -198,3 +198,28 @@ func TestDeletes(t *testing.T) {
 		})
 	}
 }
+
+// A record deleted on Dataverse (kept on F&O under review) and then on F&O
+// is gone from both sides; F&O deleted last, so a later F&O row creates it
+// again, on both sides, instead of being refused as a late update of the
+// record Dataverse deleted.
+func TestDeletedOnBothSidesCreatedAgain(t *testing.T) {
+	w := newWorld(t, Config{})
+	w.edit(plan.FO, "customer", c1, custFO())
+	w.run()
+	w.remove(plan.DV, "customer", c1)
+	w.run()
+	if len(w.errs) != 1 {
+		t.Fatalf("error queue %v, want the delete under review", w.errs)
+	}
+	w.remove(plan.FO, "customer", c1)
+	w.run()
+	if len(w.errs) != 0 {
+		t.Fatalf("error queue %v: deleted on both sides, nothing is left to review", w.errs)
+	}
+	w.edit(plan.FO, "customer", c1, custFO("Name", "Contoso Again"))
+	w.run()
+	if got := w.fieldOf(plan.DV, "customer", c1, "name"); got != String("Contoso Again") {
+		t.Errorf("Dataverse name %v: the record created again on F&O did not sync", got)
+	}
+}
