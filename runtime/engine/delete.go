@@ -157,7 +157,11 @@ func (e *Engine) tombstoneObserved(m *mapping, rec *record, s side, o *obs) bool
 	}
 	if s == ts && e.recreated(rec, s, o) {
 		rec.clearTomb()
-		rec.base = [2]string{}
+		if !rec.intent(s.other()) {
+			// (A restored intent to create on the other side stays: it
+			// recognises the copy the engine may have created there.)
+			rec.base = [2]string{}
+		}
 		rec.setOwn(fo, false)
 		rec.setOwn(dv, false)
 		e.markDirty(m, rec)

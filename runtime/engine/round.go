@@ -170,6 +170,14 @@ func (e *Engine) admit(m *mapping, rec *record, s side, o *obs) {
 		e.drop(o, reasonStale)
 		return
 	}
+	if o.deleted && !rec.exists(s) && (rec.round == nil || rec.round.flight[s] == nil && !rec.round.await[s]) {
+		// From s's feed, a delete of a record s is known not to have: a
+		// late echo of a delete the engine propagated, or of an older
+		// record under the key. It tells nothing new. (A read answer is
+		// awaited, and a write out decides what s has.)
+		e.drop(o, reasonEcho)
+		return
+	}
 	if rec.round == nil && rec.tombstoned() && e.tombstoneObserved(m, rec, s, o) {
 		return
 	}

@@ -20,7 +20,8 @@
 //     one write that produced it.
 //  2. Execute: apply the history to a new World (Execute), then heal every
 //     fault and run until quiet (Outcome.Healed), then retry every
-//     error-queue entry as an operator would and run until quiet again
+//     error-queue entry as an operator would and run until quiet again,
+//     and again for entries a retry brought to light, up to three passes
 //     (Outcome.Final; Config.NoRetry skips this).
 //  3. Check the properties below, each a function of the plan, the
 //     history and the Outcome alone, so that each can be tested on a

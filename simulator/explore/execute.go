@@ -25,8 +25,9 @@ func NewWorld(p *plan.Plan, h *History, wc simulator.Config) (*simulator.World, 
 
 // Execute applies history h to a new world for plan p, then heals every
 // fault and runs the engine until quiet (Outcome.Healed), then (with retry)
-// retries every error-queue entry and runs until quiet again
-// (Outcome.Final). It returns
+// retries every error-queue entry and runs until quiet again, up to
+// retryPasses times while retries bring new entries (Outcome.Final). It
+// returns
 // the world too, for its trace. An error means the history could not be
 // applied at all (a world that refuses an operation's shape), not that a
 // property failed.
@@ -104,15 +105,26 @@ func Execute(ctx context.Context, p *plan.Plan, h *History, wc simulator.Config,
 	w.ClearFaults()
 	o.Healed = settle(ctx, w, nil)
 	var again func()
-	if retry {
-		o.RetriedQueue = true
-		retried := map[string]bool{}
+	retried := map[string]bool{}
+	// retryNew retries the entries not retried yet and reports whether
+	// there were any.
+	retryNew := func() bool {
+		n := 0
 		for _, e := range w.Errors() {
+			if retried[e.ID] {
+				continue
+			}
 			if d := w.Driver(); d != nil && d.Engine().RetryError(e.ID) == nil {
 				o.Retried++
 				retried[e.ID] = true
+				n++
 			}
 		}
+		return n > 0
+	}
+	if retry {
+		o.RetriedQueue = true
+		retryNew()
 		// A crash during the retry loses the engine's memory of the
 		// retries it had not finished. In production the request to
 		// retry is the store's (runtime/server steps pending requests
@@ -130,9 +142,18 @@ func Execute(ctx context.Context, p *plan.Plan, h *History, wc simulator.Config,
 		}
 	}
 	o.Final = settle(ctx, w, again)
+	// A retry can bring a new entry to light (a delete under review that
+	// the retried change met): a person retries that one too.
+	for pass := 1; retry && pass < retryPasses && retryNew(); pass++ {
+		o.Final = settle(ctx, w, again)
+	}
 	o.Writes = w.Writes()
 	return o, w, nil
 }
+
+// retryPasses bounds how many times the error queue is retried, each time
+// for the entries that appeared since.
+const retryPasses = 3
 
 // runSync runs the engine until quiet (rounds 0) or for that many rounds.
 func runSync(ctx context.Context, w *simulator.World, rounds int) error {
