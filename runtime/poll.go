@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/dualsync/dualsync/runtime/engine"
-	"github.com/dualsync/dualsync/runtime/plan"
 )
 
 // Poll reads one page of changes from every feed, in plan stage order (F&O
@@ -114,13 +113,9 @@ func (d *Driver) unlisted(f *feed) []string {
 	seen := f.seen
 	f.seen = nil
 	var missing []string
-	for _, r := range d.eng.State().Records {
-		s := r.FO
-		if f.side == plan.DV {
-			s = r.DV
-		}
-		if r.Map == f.m.Name && s.Exists && !seen[r.Key] {
-			missing = append(missing, r.Key)
+	for _, key := range d.eng.Existing(f.m.Name, f.side) {
+		if !seen[key] {
+			missing = append(missing, key)
 		}
 	}
 	return missing

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -211,6 +212,9 @@ func TestDeletedOnBothSidesCreatedAgain(t *testing.T) {
 	w.run()
 	if len(w.errs) != 1 {
 		t.Fatalf("error queue %v, want the delete under review", w.errs)
+	}
+	if fo, dv := w.e.Existing("customer", plan.FO), w.e.Existing("customer", plan.DV); !slices.Equal(fo, []string{c1}) || len(dv) != 0 {
+		t.Fatalf("existing on fo %v, dv %v; want fo [%s] only", fo, dv, c1)
 	}
 	w.remove(plan.FO, "customer", c1)
 	w.run()

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/dualsync/dualsync/runtime/plan"
@@ -349,6 +350,24 @@ func (e *Engine) Accounting() Accounting { return e.acct }
 // Quiet reports whether no record has work in progress: no write awaits an
 // answer, no retry or read is pending, and no record is parked.
 func (e *Engine) Quiet() bool { return e.rounds == 0 }
+
+// Existing returns, sorted, the keys of map m's records that the engine
+// knows to exist on side s (what a full read of that side should list).
+func (e *Engine) Existing(m string, s plan.Side) []string {
+	mp := e.byName[m]
+	t, err := sideOf(s)
+	if mp == nil || err != nil {
+		return nil
+	}
+	var keys []string
+	for k, rec := range mp.recs {
+		if rec.exists(t) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
 
 // DroppedOnRestore is the number of records and error entries of the
 // restored state that belonged to maps no longer in the plan.
