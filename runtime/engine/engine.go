@@ -199,10 +199,18 @@ func (e *Engine) Observe(ev Observed) error {
 	if ref, ok := e.feedOpen(m, s, ev.Seq, ev.Token); ok {
 		o.refs = append(o.refs, ref)
 	}
-	if !ev.Deleted {
-		// One pass over the row, looking names up in the map's own (hot)
-		// index; names the map does not know (key fields, extra columns)
-		// are ignored.
+	switch {
+	case ev.Deleted:
+	case len(ev.Values) >= len(m.fields)/2:
+		// A whole row: a lookup per mapped field costs less than a pass
+		// over the row's map. Names the map does not know (key fields,
+		// extra columns) are ignored either way.
+		for i, name := range m.names[s] {
+			if v, ok := ev.Values[name]; ok {
+				o.vals[i] = v
+			}
+		}
+	default:
 		byName := m.byName[s]
 		for name, v := range ev.Values {
 			if i, ok := byName[name]; ok {

@@ -45,6 +45,7 @@ type mapping struct {
 	pm     *plan.Map
 	fields []fieldInfo
 	byName [2]map[string]int
+	names  [2][]string // field names per side, by plan index
 	consts [2][]FieldValue
 	retry  plan.Retry
 	// parkTimeout is the map's park timeout, or Config.ParkTimeout.
@@ -187,6 +188,8 @@ func compileMap(idx int, pm *plan.Map, cfg *Config) (*mapping, error) {
 		}
 		m.byName[fo][pf.FO] = i
 		m.byName[dv][pf.DV] = i
+		m.names[fo] = append(m.names[fo], pf.FO)
+		m.names[dv] = append(m.names[dv], pf.DV)
 	}
 	for _, c := range pm.Constants {
 		s, err := sideOf(c.Side)

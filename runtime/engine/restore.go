@@ -82,7 +82,7 @@ func (e *Engine) recordState(m *mapping, rec *record, arena *stateArena, checkpo
 			if v.k == kindAbsent {
 				continue
 			}
-			name := m.fields[i].name[s]
+			name := m.names[s][i]
 			arena.vals = append(arena.vals, FieldValue{Field: name, Value: v})
 			if unconf {
 				arena.strs = append(arena.strs, name)
