@@ -3,6 +3,7 @@ package runtime
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 
@@ -52,7 +53,9 @@ func NewMemoryPersister(st *engine.State) *MemoryPersister {
 	return p
 }
 
-// Save applies rd's increments: records are upserted by map and key,
+// Save applies rd's increments: records are upserted by map and key, the
+// intents of updates (Checkpoint.Sent) set on stored records (an intent of
+// a record not stored fails the save, which then changes nothing),
 // watermarks set by map and side, error entries upserted by ID, resolved
 // entries removed, conflicts appended.
 func (p *MemoryPersister) Save(ctx context.Context, rd engine.Ready) error {
@@ -61,6 +64,12 @@ func (p *MemoryPersister) Save(ctx context.Context, rd engine.Ready) error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	for _, s := range rd.Checkpoint.Sent {
+		_, ok := p.recs[recKey{s.Map, s.Key}]
+		if !ok && !slices.ContainsFunc(rd.Checkpoint.Records, func(r engine.RecordState) bool { return r.Map == s.Map && r.Key == s.Key }) {
+			return fmt.Errorf("intent of updates to record %s %q, which is not stored", s.Map, s.Key)
+		}
+	}
 	p.saves++
 	for _, r := range rd.Checkpoint.Records {
 		r = cloneRecord(r)
@@ -71,6 +80,10 @@ func (p *MemoryPersister) Save(ctx context.Context, rd engine.Ready) error {
 			p.recs[k] = len(p.st.Records)
 			p.st.Records = append(p.st.Records, r)
 		}
+	}
+	for _, s := range rd.Checkpoint.Sent {
+		i := p.recs[recKey{s.Map, s.Key}]
+		p.st.Records[i].FO.Sent, p.st.Records[i].DV.Sent = slices.Clone(s.FO), slices.Clone(s.DV)
 	}
 	for _, w := range rd.Checkpoint.Watermarks {
 		i := slices.IndexFunc(p.st.Watermarks, func(x engine.Watermark) bool { return x.Map == w.Map && x.Side == w.Side })

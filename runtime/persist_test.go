@@ -76,3 +76,29 @@ func TestMemoryPersisterMatchesEngineState(t *testing.T) {
 		t.Errorf("persisted\n%s\nengine\n%s", got, want)
 	}
 }
+
+// An intent of updates (Checkpoint.Sent) sets the Sent lists of a stored
+// record; one of a record not stored fails the save, which changes nothing.
+func TestMemoryPersisterSent(t *testing.T) {
+	rec := engine.RecordState{Map: "customer", Key: "usmf|C1", FO: engine.SideState{Exists: true, Version: "1"}}
+	p := dsruntime.NewMemoryPersister(&engine.State{Version: engine.StateVersion, Records: []engine.RecordState{rec}})
+	sent := []engine.SentValue{{Field: "Name", Value: engine.String("x"), Source: engine.String("x")}}
+	bad := engine.Ready{Checkpoint: engine.Checkpoint{
+		Records: []engine.RecordState{{Map: "customer", Key: "usmf|C2"}},
+		Sent:    []engine.RecordSent{{Map: "customer", Key: "usmf|C9", FO: sent}},
+	}}
+	if err := p.Save(context.Background(), bad); err == nil {
+		t.Fatal("an intent of a record not stored was saved")
+	}
+	if st := p.State(); len(st.Records) != 1 || p.Saves() != 0 {
+		t.Fatalf("a failed save changed the state: %+v", st.Records)
+	}
+	ok := engine.Ready{Checkpoint: engine.Checkpoint{Sent: []engine.RecordSent{{Map: "customer", Key: "usmf|C1", DV: sent}}}}
+	if err := p.Save(context.Background(), ok); err != nil {
+		t.Fatal(err)
+	}
+	got := p.State().Records[0]
+	if len(got.FO.Sent) != 0 || len(got.DV.Sent) != 1 || got.DV.Sent[0] != sent[0] || got.FO.Version != "1" {
+		t.Errorf("record after the intent: %+v", got)
+	}
+}

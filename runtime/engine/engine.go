@@ -83,6 +83,7 @@ type Engine struct {
 	roundPool  []*round
 	flightPool []*flight
 	cpRecords  []RecordState
+	cpSent     []RecordSent
 	cpArena    stateArena
 	cpMarks    []Watermark
 
@@ -289,7 +290,7 @@ func (e *Engine) Ready() Ready {
 		panic("engine: Ready called again before Advance")
 	}
 	e.handedOut = true
-	e.cpRecords = e.cpRecords[:0]
+	e.cpRecords, e.cpSent = e.cpRecords[:0], e.cpSent[:0]
 	e.cpArena.reset()
 	keep := e.dirty[:0]
 	for _, d := range e.dirty {
@@ -302,7 +303,12 @@ func (e *Engine) Ready() Ready {
 			continue
 		}
 		d.rec.flags &^= flagDirty | flagCheckpoint
+		if e.sentOnly(d.rec) {
+			e.cpSent = append(e.cpSent, e.recordSent(d.m, d.rec, &e.cpArena))
+			continue
+		}
 		e.cpRecords = append(e.cpRecords, e.recordState(d.m, d.rec, &e.cpArena, true))
+		d.rec.flags |= flagSaved
 	}
 	clear(e.dirty[len(keep):])
 	e.dirty = keep
@@ -323,7 +329,7 @@ func (e *Engine) Ready() Ready {
 		Errors:     o.Errors[:len(o.Errors):len(o.Errors)],
 		Resolved:   o.Resolved[:len(o.Resolved):len(o.Resolved)],
 		Conflicts:  o.Conflicts[:len(o.Conflicts):len(o.Conflicts)],
-		Checkpoint: Checkpoint{Records: e.cpRecords, Watermarks: e.cpMarks, NextID: e.nextID},
+		Checkpoint: Checkpoint{Records: e.cpRecords, Sent: e.cpSent, Watermarks: e.cpMarks, NextID: e.nextID},
 		Accounting: e.acct,
 	}
 }

@@ -126,11 +126,25 @@ type Conflict struct {
 }
 
 // Checkpoint is the part of Ready to persist: the records whose state
-// changed, watermarks that moved, and the ID counter. Applied to a State
-// (upsert records by map and key, upsert errors, delete resolved errors,
-// set watermarks by map and side), it yields the engine's current State.
+// changed, the intents of updates sent to records whose state did not
+// otherwise change, watermarks that moved, and the ID counter. Applied to
+// a State (upsert records by map and key, then set the Sent lists of the
+// records Sent names, upsert errors, delete resolved errors, set
+// watermarks by map and side), it yields the engine's current State.
 type Checkpoint struct {
-	Records    []RecordState `json:"records,omitempty"`
-	Watermarks []Watermark   `json:"watermarks,omitempty"`
-	NextID     uint64        `json:"nextId"`
+	Records []RecordState `json:"records,omitempty"`
+	// Sent replaces both sides' SideState.Sent of records already stored
+	// (an earlier checkpoint, or Records, holds each of them).
+	Sent       []RecordSent `json:"sent,omitempty"`
+	Watermarks []Watermark  `json:"watermarks,omitempty"`
+	NextID     uint64       `json:"nextId"`
+}
+
+// RecordSent is the intent of the updates out to a stored record: its
+// SideState.Sent lists, the rest of its state unchanged (see sent.go).
+type RecordSent struct {
+	Map string      `json:"map"`
+	Key string      `json:"key"`
+	FO  []SentValue `json:"fo,omitempty"`
+	DV  []SentValue `json:"dv,omitempty"`
 }

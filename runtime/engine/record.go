@@ -35,6 +35,8 @@ const (
 	// (see Engine.persistBase) that no row of the side has confirmed yet.
 	flagIntentFO
 	flagIntentDV
+	// flagSaved: a checkpoint (or the restored state) holds the record.
+	flagSaved
 )
 
 func (r *record) exists(s side) bool { return r.flags&(flagExistsFO<<s) != 0 }

@@ -176,6 +176,7 @@ func (e *Engine) restore(st *State) error {
 		if rec == nil {
 			rec = e.newRecord(m, rs.Key)
 		}
+		rec.flags |= flagSaved
 		n := len(m.fields)
 		for s, ss := range [2]*SideState{&rs.FO, &rs.DV} {
 			bv, bu := e.bv[s][:n], e.bu[s][:n]

@@ -21,6 +21,9 @@ type round struct {
 
 	snap snapshot        // the record as the round found it (sent.go)
 	sent [2][]fieldWrite // the updates sent, per target side (sent.go)
+	// snapSaved: the store holds snap, so the intents need no more than
+	// RecordSent increments (sent.go).
+	snapSaved bool
 
 	rereads [2]int
 	since   int64 // when a restored round first parked, before the restart

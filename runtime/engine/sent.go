@@ -42,6 +42,8 @@ type snapshot struct {
 
 func (r *round) snapshot(rec *record) {
 	r.snap = snapshot{base: rec.base, ver: rec.ver, mod: rec.mod, delAt: rec.delAt, flags: rec.flags}
+	// A record that is not dirty is stored as it is.
+	r.snapSaved = rec.flags&(flagSaved|flagDirty) == flagSaved
 }
 
 // sentBack holds the restored intents of a record, per target side, until
@@ -98,9 +100,32 @@ func (e *Engine) checkpointed(rec *record, asis bool, base [2]string) {
 		return
 	}
 	r.midway = true
+	r.snapSaved = true
 	if asis {
 		r.snap = snapshot{base: base, ver: rec.ver, mod: rec.mod, delAt: rec.delAt, flags: rec.flags}
 	}
+}
+
+// sentOnly reports whether the record's checkpoint can be a RecordSent:
+// its round has updates out and the store holds the record as the round
+// found it.
+func (e *Engine) sentOnly(rec *record) bool {
+	r := rec.round
+	return r != nil && r.snapSaved && e.persistView(rec) != rec
+}
+
+// recordSent is the RecordSent of rec, its slices from arena.
+func (e *Engine) recordSent(m *mapping, rec *record, arena *stateArena) RecordSent {
+	rs := RecordSent{Map: m.name, Key: rec.key}
+	for s, out := range [2]*[]SentValue{&rs.FO, &rs.DV} {
+		start := len(arena.sent)
+		arena.sent = e.appendSent(m, rec, side(s), arena.sent)
+		if n := len(arena.sent); n > start {
+			*out = arena.sent[start:n:n]
+		}
+	}
+	rec.round.midway = true
+	return rs
 }
 
 // appendSent appends the persisted intent of the updates to side t: the
@@ -208,6 +233,8 @@ func (e *Engine) confirmUpdate(m *mapping, rec *record, t side, o *obs, fws []fi
 	}
 	e.storeBase(rec, fo, bv[fo], bu[fo])
 	e.storeBase(rec, dv, bv[dv], bu[dv])
-	// The update's outcome is part of the state the round started from.
+	// The update's outcome is part of the state the round started from,
+	// which the store does not hold yet.
 	rec.round.snap.base = rec.base
+	rec.round.snapSaved = false
 }

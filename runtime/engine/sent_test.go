@@ -76,6 +76,31 @@ func TestRestartUpdateIntent(t *testing.T) {
 	}
 }
 
+// An update to a record the store holds as its round found it persists
+// its intent alone (Checkpoint.Sent), not the whole record again.
+func TestUpdateIntentIncrement(t *testing.T) {
+	w := newWorld(t, Config{})
+	w.edit(plan.FO, "customer", c1, custFO())
+	w.run()
+	w.edit(plan.DV, "customer", c1, vals("name", "Contoso DV"))
+	w.deliver()
+	rd := w.e.Ready()
+	if len(rd.Writes) != 1 || len(rd.Checkpoint.Records) != 0 || len(rd.Checkpoint.Sent) != 1 {
+		t.Fatalf("%d writes, checkpoint of %d records and %d intents; want 1 write and its intent alone",
+			len(rd.Writes), len(rd.Checkpoint.Records), len(rd.Checkpoint.Sent))
+	}
+	want := RecordSent{Map: "customer", Key: c1, FO: []SentValue{{Field: "Name", Value: String("Contoso DV"), Source: String("Contoso DV")}}}
+	if got := rd.Checkpoint.Sent[0]; mustJSON(t, got) != mustJSON(t, want) {
+		t.Errorf("intent %s, want %s", mustJSON(t, got), mustJSON(t, want))
+	}
+	w.stepAll(w.handle(rd))
+	w.e.Advance()
+	w.run()
+	if rs := w.record("customer", c1); len(rs.FO.Sent)+len(rs.DV.Sent) != 0 || rs.FO.Version == "" {
+		t.Errorf("after the round the record is stored whole, without the intent: %s", mustJSON(t, rs))
+	}
+}
+
 // When the target's row holds only some of the values an update sent, the
 // others were changed there since (or the update never landed and a user
 // typed the same value): each field is confirmed on its own. A field that

@@ -248,6 +248,13 @@ func (w *world) persist(rd Ready) {
 			st.Records[i] = rs
 		}
 	}
+	for _, sent := range clone(w.tb, rd.Checkpoint.Sent) {
+		i := slices.IndexFunc(st.Records, func(x RecordState) bool { return x.Map == sent.Map && x.Key == sent.Key })
+		if i < 0 {
+			w.tb.Fatalf("intent of a record not stored: %s %s", sent.Map, sent.Key)
+		}
+		st.Records[i].FO.Sent, st.Records[i].DV.Sent = sent.FO, sent.DV
+	}
 	for _, en := range rd.Errors {
 		i := slices.IndexFunc(st.Errors, func(x ErrorEntry) bool { return x.ID == en.ID })
 		if i < 0 {

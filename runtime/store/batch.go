@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/dualsync/dualsync/runtime/engine"
@@ -9,7 +10,8 @@ import (
 )
 
 // Batch is one Ready's worth of changes to persist, applied in one
-// transaction in this order: records deleted, records upserted, error
+// transaction in this order: records deleted, records upserted, intents of
+// updates set on stored records, error
 // entries upserted, entries resolved, conflicts appended, watermarks set,
 // the ID counter set, and the plan digest recorded.
 //
@@ -18,6 +20,9 @@ import (
 type Batch struct {
 	// Records are upserted by map and key (engine.Checkpoint.Records).
 	Records []engine.RecordState
+	// Sent replaces the Sent lists of both sides of records already stored
+	// (engine.Checkpoint.Sent); one for a record not stored fails the batch.
+	Sent []engine.RecordSent
 	// DeleteRecords forgets records; unknown ones are ignored.
 	DeleteRecords []RecordKey
 	// Errors are upserted by ID (engine.Ready.Errors): a new ID enters the
@@ -48,6 +53,7 @@ type RecordKey struct {
 func BatchOf(r engine.Ready) Batch {
 	return Batch{
 		Records:    r.Checkpoint.Records,
+		Sent:       r.Checkpoint.Sent,
 		Errors:     r.Errors,
 		Resolved:   r.Resolved,
 		Conflicts:  r.Conflicts,
@@ -67,7 +73,7 @@ func (s Saver) Save(ctx context.Context, rd engine.Ready) error {
 
 // Empty reports whether the batch changes nothing.
 func (b *Batch) Empty() bool {
-	return len(b.Records) == 0 && len(b.DeleteRecords) == 0 && len(b.Errors) == 0 &&
+	return len(b.Records) == 0 && len(b.Sent) == 0 && len(b.DeleteRecords) == 0 && len(b.Errors) == 0 &&
 		len(b.Resolved) == 0 && len(b.Conflicts) == 0 && len(b.Watermarks) == 0 && b.NextID == 0
 }
 
@@ -86,6 +92,19 @@ func CheckRecord(r *engine.RecordState) error {
 	}
 	return nil
 }
+
+// CheckSent reports whether s can be stored (the record it names must be
+// stored too, which the store checks).
+func CheckSent(s *engine.RecordSent) error {
+	if s.Map == "" || s.Key == "" {
+		return fmt.Errorf("%w intent of updates: map %q, key %q: both are required", ErrInvalid, s.Map, s.Key)
+	}
+	return nil
+}
+
+// ErrNoRecord is wrapped by the error of a batch whose Sent names a record
+// that is not stored.
+var ErrNoRecord = errors.New("no such record")
 
 // CheckRecordKey reports whether k names a record.
 func CheckRecordKey(k RecordKey) error {

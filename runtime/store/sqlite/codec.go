@@ -3,6 +3,7 @@ package sqlite
 import (
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -136,6 +137,26 @@ func decodeRecord(m, key, state string) (engine.RecordState, error) {
 		return engine.RecordState{}, err
 	}
 	return engine.RecordState{Map: m, Key: key, FO: b.FO, DV: b.DV, Tombstone: b.Tombstone, Pending: b.Pending, ParkedSince: b.ParkedSince}, nil
+}
+
+// sentBody is the JSON of the records table's sent column: the intents of
+// updates out to the record (engine.RecordSent without map and key).
+type sentBody struct {
+	FO []engine.SentValue `json:"fo,omitempty"`
+	DV []engine.SentValue `json:"dv,omitempty"`
+}
+
+// decodeSent sets the intents of the sent column, when it holds any, on r.
+func decodeSent(r *engine.RecordState, sent sql.NullString) error {
+	if !sent.Valid {
+		return nil
+	}
+	var b sentBody
+	if err := json.Unmarshal([]byte(sent.String), &b); err != nil {
+		return fmt.Errorf("intents of updates: %w", err)
+	}
+	r.FO.Sent, r.DV.Sent = b.FO, b.DV
+	return nil
 }
 
 // fieldList encodes field values to the same JSON as encoding/json does

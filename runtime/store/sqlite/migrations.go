@@ -96,6 +96,12 @@ CREATE INDEX conflicts_by_record ON conflicts (map, key, seq);
 	`
 ALTER TABLE errors ADD COLUMN raw TEXT NOT NULL DEFAULT '';
 `,
+	// 3: the intents of updates out (engine.Checkpoint.Sent), JSON of both
+	// sides' Sent lists, set apart from the state they go with, whose own
+	// lists they replace; NULL when the state was written last.
+	`
+ALTER TABLE records ADD COLUMN sent TEXT;
+`,
 }
 
 // schemaVersion returns the schema version this build writes.

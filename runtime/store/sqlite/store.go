@@ -219,17 +219,21 @@ func (s *Store) load(ctx context.Context, tx *sql.Tx, st *engine.State) error {
 		}
 	}
 
-	rows, err := tx.QueryContext(ctx, "SELECT map, key, state FROM records ORDER BY map, key")
+	rows, err := tx.QueryContext(ctx, "SELECT map, key, state, sent FROM records ORDER BY map, key")
 	if err != nil {
 		return err
 	}
 	for rows.Next() {
 		var m, k, state string
-		if err := rows.Scan(&m, &k, &state); err != nil {
+		var sent sql.NullString
+		if err := rows.Scan(&m, &k, &state, &sent); err != nil {
 			rows.Close()
 			return err
 		}
 		r, err := decodeRecord(m, k, state)
+		if err == nil {
+			err = decodeSent(&r, sent)
+		}
 		if err != nil {
 			rows.Close()
 			return fmt.Errorf("record %s %q: %w", m, k, err)

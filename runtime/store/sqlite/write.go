@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strconv"
 
@@ -77,6 +78,27 @@ func (w *writer) setMeta(name, value string) error {
 	return err
 }
 
+// sent sets the intents of updates out on a stored record.
+func (w *writer) sent(s *engine.RecordSent) error {
+	if err := store.CheckSent(s); err != nil {
+		return err
+	}
+	body, err := json.Marshal(sentBody{FO: s.FO, DV: s.DV})
+	if err != nil {
+		return fmt.Errorf("intent of updates to record %s %q: %w", s.Map, s.Key, err)
+	}
+	res, err := w.exec("UPDATE records SET sent = ? WHERE map = ? AND key = ?", string(body), s.Map, s.Key)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return fmt.Errorf("intent of updates to record %s %q: %w", s.Map, s.Key, store.ErrNoRecord)
+	}
+	return nil
+}
+
 func (w *writer) batch(b *store.Batch) error {
 	for _, k := range b.DeleteRecords {
 		if err := store.CheckRecordKey(k); err != nil {
@@ -95,8 +117,13 @@ func (w *writer) batch(b *store.Batch) error {
 		if err != nil {
 			return fmt.Errorf("record %s %q: %w", r.Map, r.Key, err)
 		}
-		if _, err := w.exec(`INSERT INTO records (map, key, state) VALUES (?, ?, ?)
-			ON CONFLICT (map, key) DO UPDATE SET state = excluded.state`, r.Map, r.Key, state); err != nil {
+		if _, err := w.exec(`INSERT INTO records (map, key, state, sent) VALUES (?, ?, ?, NULL)
+			ON CONFLICT (map, key) DO UPDATE SET state = excluded.state, sent = NULL`, r.Map, r.Key, state); err != nil {
+			return err
+		}
+	}
+	for i := range b.Sent {
+		if err := w.sent(&b.Sent[i]); err != nil {
 			return err
 		}
 	}

@@ -79,6 +79,9 @@ func testAtomicApply(t *testing.T, h *harness) {
 			c.Winner = "nobody"
 			b.Conflicts = append(b.Conflicts, c)
 		}},
+		{"intent of updates without a key", func(b *store.Batch) {
+			b.Sent = append(b.Sent, engine.RecordSent{Map: "customers", FO: []engine.SentValue{{Field: "Name", Value: engine.String("x")}}})
+		}},
 		{"watermark with a bad side", func(b *store.Batch) {
 			b.Watermarks = append(b.Watermarks, engine.Watermark{Map: "customers", Side: "x", Seq: 3})
 		}},

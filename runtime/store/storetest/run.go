@@ -25,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, reopen Reopen) {
 		{"Empty", testEmpty},
 		{"Records", testRecords},
 		{"DeleteRecords", testDeleteRecords},
+		{"Sent", testSent},
 		{"Watermarks", testWatermarks},
 		{"NextID", testNextID},
 		{"ErrorRoundTrip", testErrorRoundTrip},

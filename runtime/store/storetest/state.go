@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/dualsync/dualsync/runtime/engine"
@@ -110,4 +111,47 @@ func testNextID(t *testing.T, h *harness) {
 	if got := load(t, s).NextID; got != 1<<63 {
 		t.Errorf("NextID = %d; want %d", got, uint64(1<<63))
 	}
+}
+
+// testSent: the intents of updates out (Batch.Sent) replace both sides'
+// Sent lists of a stored record and leave the rest of it alone; a record
+// upserted after them holds only its own; an intent of a record not
+// stored fails the batch, which then changes nothing.
+func testSent(t *testing.T, h *harness) {
+	s := h.new(t)
+	a := record("customers", "USMF|C001", "v1")
+	p := plainRecord("customers", "USMF|C002", "v1")
+	fo := []engine.SentValue{{Field: "Name", Value: engine.String("Contoso Ltd"), Source: engine.String("Contoso  Ltd")}}
+	// A record and its intent in one batch.
+	apply(t, s, store.Batch{Records: []engine.RecordState{a, p}, Sent: []engine.RecordSent{{Map: p.Map, Key: p.Key, FO: fo}}})
+	p1 := p
+	p1.FO.Sent = fo
+	same(t, "records after a new record and its intent", load(t, s).Records, []engine.RecordState{a, p1})
+
+	// An intent of a stored record replaces both lists.
+	apply(t, s, store.Batch{Sent: []engine.RecordSent{{Map: a.Map, Key: a.Key, DV: fo}}})
+	a1 := a
+	a1.FO.Sent, a1.DV.Sent = nil, fo
+	same(t, "records after an intent", load(t, s).Records, []engine.RecordState{a1, p1})
+
+	// An upsert writes the whole state: the intent it does not hold is gone.
+	apply(t, s, store.Batch{Records: []engine.RecordState{p}})
+	same(t, "records after an upsert", load(t, s).Records, []engine.RecordState{a1, p})
+
+	// An intent with no fields clears them.
+	apply(t, s, store.Batch{Sent: []engine.RecordSent{{Map: a.Map, Key: a.Key}}})
+	a2 := a
+	a2.FO.Sent, a2.DV.Sent = nil, nil
+	same(t, "records after an empty intent", load(t, s).Records, []engine.RecordState{a2, p})
+
+	// An intent of a record not stored fails the whole batch.
+	before := load(t, s)
+	err := s.Apply(ctx(t), store.Batch{
+		Records: []engine.RecordState{plainRecord("customers", "USMF|C003", "v1")},
+		Sent:    []engine.RecordSent{{Map: "customers", Key: "USMF|C404", FO: fo}},
+	})
+	if !errors.Is(err, store.ErrNoRecord) {
+		t.Fatalf("Apply of an intent of a record not stored: %v; want an error wrapping ErrNoRecord", err)
+	}
+	same(t, "state after the failed batch", load(t, s), before)
 }
