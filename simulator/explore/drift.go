@@ -141,6 +141,19 @@ func (c *Case) clearedSince(s *Snapshot, id RecID, fi *fieldInfo, k int) bool {
 	return false
 }
 
+// unlinked reports whether the service cleared any lookup of record id on
+// Dataverse since the sides last agreed before user operation k (see
+// clearedSince).
+func (c *Case) unlinked(s *Snapshot, id RecID, k int) bool {
+	mi := c.md.maps[id.Map]
+	for j := range mi.fields {
+		if c.clearedSince(s, id, &mi.fields[j], k) {
+			return true
+		}
+	}
+	return false
+}
+
 // targetDrift reports whether field fi of record id differs in s only
 // because of target drift: the field flows one way from F&O, Dataverse
 // holds null because the service cleared the link when the record it
