@@ -67,6 +67,9 @@ func (e *Engine) recordState(m *mapping, rec *record, arena *stateArena, checkpo
 		ss.Exists = rec.exists(side(s))
 		ss.Version = rec.ver[s]
 		ss.Modified = timeOf(rec.mod[s])
+		if u := rec.umod[s]; u != 0 && u != rec.mod[s] {
+			ss.UserModified = timeOf(u)
+		}
 		ss.OwnVersion = rec.own(side(s))
 		sstart := len(arena.sent)
 		arena.sent = e.appendSent(m, cur, side(s), arena.sent)
@@ -201,6 +204,10 @@ func (e *Engine) restore(st *State) error {
 			rec.set(flagIntentFO<<s, !ss.Exists && rec.base[s] != "")
 			rec.ver[s] = ss.Version
 			rec.mod[s] = nanos(ss.Modified)
+			rec.umod[s] = rec.mod[s]
+			if !ss.UserModified.IsZero() {
+				rec.umod[s] = nanos(ss.UserModified)
+			}
 			rec.setOwn(side(s), ss.OwnVersion)
 		}
 		if ts := rs.Tombstone; ts != nil {

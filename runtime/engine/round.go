@@ -267,15 +267,17 @@ func (e *Engine) overlay(cur, o *obs) *obs {
 // fold makes o the round's latest state of side s.
 func (e *Engine) fold(m *mapping, rec *record, s side, o *obs) {
 	r := rec.round
-	o.echo = rec.own(s) && o.version != "" && o.version == rec.ver[s]
+	seen := o.version != "" && o.version == rec.ver[s] // the row as last observed
+	o.echo = rec.own(s) && seen
 	if o.version != "" && !o.deleted {
 		rec.ver[s] = o.version // a delete keeps the last live version (delete.go)
 	}
 	rec.mod[s] = max(rec.mod[s], o.modified)
 	switch {
-	case o.echo && rec.umod[s] != 0:
-		// The row's modified time is the engine's own write; its users last
-		// changed it at umod, which is what last_write compares.
+	case (o.echo || seen) && rec.umod[s] != 0:
+		// The row's modified time is the engine's own write (or the row is
+		// the one last observed, read again); its users last changed it at
+		// umod, which is what last_write compares.
 		o.modified = rec.umod[s]
 	case !o.echo && o.modified != 0:
 		rec.umod[s] = o.modified

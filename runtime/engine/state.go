@@ -57,6 +57,10 @@ type SideState struct {
 	Exists   bool      `json:"exists"`
 	Version  string    `json:"version,omitempty"`
 	Modified time.Time `json:"modified,omitzero"`
+	// UserModified is when the side's users last changed the row, when the
+	// engine's own write has stamped Modified since: what last_write
+	// compares (zero when it is Modified).
+	UserModified time.Time `json:"userModified,omitzero"`
 	// OwnVersion marks Version as the one the engine's own write was
 	// acknowledged with and has not yet seen come back.
 	OwnVersion bool `json:"ownVersion,omitempty"`

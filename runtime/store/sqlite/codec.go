@@ -84,12 +84,13 @@ type recordMirror struct {
 }
 
 type sideMirror struct {
-	Exists      bool      `json:"exists"`
-	Version     string    `json:"version,omitempty"`
-	Modified    time.Time `json:"modified,omitzero"`
-	OwnVersion  bool      `json:"ownVersion,omitempty"`
-	Base        fieldList `json:"base,omitempty"`
-	Unconfirmed []string  `json:"unconfirmed,omitempty"`
+	Exists       bool      `json:"exists"`
+	Version      string    `json:"version,omitempty"`
+	Modified     time.Time `json:"modified,omitzero"`
+	UserModified time.Time `json:"userModified,omitzero"`
+	OwnVersion   bool      `json:"ownVersion,omitempty"`
+	Base         fieldList `json:"base,omitempty"`
+	Unconfirmed  []string  `json:"unconfirmed,omitempty"`
 	// Sent is rare (an update out at a checkpoint): the engine's type.
 	Sent []engine.SentValue `json:"sent,omitempty"`
 }
@@ -103,7 +104,7 @@ type pendingMirror struct {
 }
 
 func mirrorSide(s *engine.SideState) sideMirror {
-	return sideMirror{Exists: s.Exists, Version: s.Version, Modified: utc(s.Modified), OwnVersion: s.OwnVersion, Base: s.Base, Unconfirmed: s.Unconfirmed, Sent: s.Sent}
+	return sideMirror{Exists: s.Exists, Version: s.Version, Modified: utc(s.Modified), UserModified: utc(s.UserModified), OwnVersion: s.OwnVersion, Base: s.Base, Unconfirmed: s.Unconfirmed, Sent: s.Sent}
 }
 
 func encodeRecord(r *engine.RecordState) (string, error) {
