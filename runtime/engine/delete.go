@@ -53,16 +53,10 @@ func (e *Engine) mergeDelete(m *mapping, rec *record, s side) {
 		e.logConflict(m, rec, nil, [2]Value{}, s, RuleDelete, m.pm.Pos,
 			"deleted on "+string(s.plan())+" while "+string(t.plan())+" edited it: the delete wins")
 	}
-	at := o.modified
-	if at == 0 {
-		at = rec.mod[s]
-	}
 	if ts, ta := rec.tomb(); !rec.tombstoned() || ts != s || ta != action {
-		rec.setTomb(s, action, at)
+		rec.setTomb(s, action, deletedAt(rec, s, o))
 	}
-	live := rec.ver[s]
-	rec.forget(s)
-	rec.ver[s] = live // the last live version: a row with another is a new record
+	rec.deleted(s)
 	switch action {
 	case plan.Propagate:
 		r.del[t] = rec.exists(t)
@@ -97,6 +91,15 @@ func (e *Engine) mergeTombstoned(m *mapping, rec *record) {
 			"deleted on "+string(ts.plan())+" while "+string(t.plan())+" edited it: the delete wins")
 	}
 	r.del[t] = true
+}
+
+// deletedAt is the time of delete o on side s, by s's clock: the row's, or
+// the last known of the side when the delete carries none.
+func deletedAt(rec *record, s side, o *obs) int64 {
+	if o.modified != 0 {
+		return o.modified
+	}
+	return rec.mod[s]
 }
 
 // changedSinceBase reports whether observation o of side t differs from t's
@@ -139,14 +142,8 @@ func (e *Engine) tombstoneObserved(m *mapping, rec *record, s side, o *obs) bool
 		if rec.exists(s) {
 			// Deleted on both sides now. s deleted last: a later row there
 			// creates the record again (see recreated).
-			at := o.modified
-			if at == 0 {
-				at = rec.mod[s]
-			}
-			live := rec.ver[s]
-			rec.forget(s)
-			rec.ver[s] = live
-			rec.setTomb(s, action, at)
+			rec.setTomb(s, action, deletedAt(rec, s, o))
+			rec.deleted(s)
 			e.markDirty(m, rec)
 			if es := e.errs[errKey{m: m.idx, key: rec.key, s: s}]; es != nil && es.entry.Class == DeleteReview {
 				e.resolve(es) // deleted on both sides: nothing left to review

@@ -94,6 +94,14 @@ func (r *record) forget(s side) {
 	r.ver[s] = ""
 }
 
+// deleted drops what is known of a side's record after a delete there,
+// except its last live version: a row with another is a new record.
+func (r *record) deleted(s side) {
+	live := r.ver[s]
+	r.forget(s)
+	r.ver[s] = live
+}
+
 // loadBase unpacks both sides' merge bases into the engine's scratch space.
 // The result is valid until the next loadBase.
 func (e *Engine) loadBase(m *mapping, rec *record) (bv [2][]Value, bu [2][]bool) {
