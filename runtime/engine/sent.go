@@ -30,18 +30,25 @@ import "slices"
 // engine cannot tell from a concurrent edit, so the conflict rule decides.
 // A user who typed the very value sent, where the update never landed,
 // agreed with it: taking it as the engine's own loses nothing.
+//
+// When the store already holds the record as the round found it (it was
+// stored and not dirty when the round started, or the round checkpointed
+// it since), an intent is persisted alone, as a RecordSent in
+// Checkpoint.Sent; the whole record is written again only as the round
+// ends.
 
 // snapshot is a record's persistent state as a round found it.
 type snapshot struct {
 	base  [2]string
 	ver   [2]string
 	mod   [2]int64
+	umod  [2]int64
 	delAt int64
 	flags uint16
 }
 
 func (r *round) snapshot(rec *record) {
-	r.snap = snapshot{base: rec.base, ver: rec.ver, mod: rec.mod, delAt: rec.delAt, flags: rec.flags}
+	r.snap = snapshot{base: rec.base, ver: rec.ver, mod: rec.mod, umod: rec.umod, delAt: rec.delAt, flags: rec.flags}
 	// A record that is not dirty is stored as it is.
 	r.snapSaved = rec.flags&(flagSaved|flagDirty) == flagSaved
 }
@@ -85,7 +92,7 @@ func (e *Engine) persistView(rec *record) *record {
 		}
 	}
 	v := &e.view
-	*v = record{key: rec.key, base: r.snap.base, ver: r.snap.ver, mod: r.snap.mod, delAt: r.snap.delAt, flags: r.snap.flags}
+	*v = record{key: rec.key, base: r.snap.base, ver: r.snap.ver, mod: r.snap.mod, umod: r.snap.umod, delAt: r.snap.delAt, flags: r.snap.flags}
 	return v
 }
 
@@ -102,7 +109,7 @@ func (e *Engine) checkpointed(rec *record, asis bool, base [2]string) {
 	r.midway = true
 	r.snapSaved = true
 	if asis {
-		r.snap = snapshot{base: base, ver: rec.ver, mod: rec.mod, delAt: rec.delAt, flags: rec.flags}
+		r.snap = snapshot{base: base, ver: rec.ver, mod: rec.mod, umod: rec.umod, delAt: rec.delAt, flags: rec.flags}
 	}
 }
 
