@@ -223,6 +223,23 @@ func BenchmarkDecide(b *testing.B) {
 	}
 }
 
+// TestDecideRig runs BenchmarkDecide's protocol for a while, so that a
+// change that breaks it (an unexpected write, a broken accounting) fails
+// the tests and not only the benchmark.
+func TestDecideRig(t *testing.T) {
+	g := newBenchRig(t, 1024) // as the benchmark: each record's changes far enough apart
+	g.seed(t)
+	for i := range 3000 {
+		g.change(t, i)
+	}
+	if err := g.e.Accounting().Check(); err != nil {
+		t.Fatal(err)
+	}
+	if a := g.e.Accounting(); a.Conflicts == 0 || !g.e.Quiet() {
+		t.Fatalf("no conflicts decided, or not quiet: %+v", a)
+	}
+}
+
 // stateBytes measures the heap held per tracked record of 20 fields, each
 // synced both ways and confirmed: keys and row versions (as Dataverse
 // writes them) are allocated inside the measurement, the test rows outside.

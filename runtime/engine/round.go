@@ -267,8 +267,9 @@ func (e *Engine) overlay(cur, o *obs) *obs {
 // fold makes o the round's latest state of side s.
 func (e *Engine) fold(m *mapping, rec *record, s side, o *obs) {
 	r := rec.round
-	seen := o.version != "" && o.version == rec.ver[s] // the row as last observed
-	o.echo = rec.own(s) && seen
+	sameVer := o.version != "" && o.version == rec.ver[s]
+	o.echo = rec.own(s) && sameVer
+	seen := sameVer && o.modified == rec.mod[s] // the row as last observed, read again
 	if o.version != "" && !o.deleted {
 		rec.ver[s] = o.version // a delete keeps the last live version (delete.go)
 	}
@@ -276,8 +277,8 @@ func (e *Engine) fold(m *mapping, rec *record, s side, o *obs) {
 	switch {
 	case (o.echo || seen) && rec.umod[s] != 0:
 		// The row's modified time is the engine's own write (or the row is
-		// the one last observed, read again); its users last changed it at
-		// umod, which is what last_write compares.
+		// the one last observed); its users last changed it at umod, which
+		// is what last_write compares.
 		o.modified = rec.umod[s]
 	case !o.echo && o.modified != 0:
 		rec.umod[s] = o.modified
