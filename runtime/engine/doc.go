@@ -100,6 +100,14 @@
 // the target that hold the values sent are the engine's own, and an edit
 // of the source since then flows instead of meeting the conflict rule.
 //
+// Observations of a record and side keep their order: one that comes while
+// an earlier one waits for the next round waits behind it. A delete from a
+// side's feed of a record the side is known not to have (the late echo of
+// a delete the engine propagated, or of an older record under the key) is
+// an echo; a delete on the second side of a record already deleted on the
+// first moves the tombstone there, so that a later row on the side that
+// deleted last creates the record again.
+//
 // An error-queue entry stays until what it failed to write is written:
 // a later failure of the same record and side adds its fields to the entry,
 // an acknowledged write resolves only the fields it carried with the values

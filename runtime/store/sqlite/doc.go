@@ -29,7 +29,8 @@
 // # Tables
 //
 //	meta          created, state_version, plan_digest, next_id
-//	records       engine.RecordState per map and key (JSON)
+//	records       engine.RecordState per map and key (JSON), and the intents
+//	              of updates written since (engine.Checkpoint.Sent), apart
 //	watermarks    change-feed position and delta token per map and side
 //	errors        the error queue and its closed (audit) rows
 //	error_events  every state change of an error entry
