@@ -4,10 +4,8 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -62,16 +60,10 @@ func cmdDemo(args []string, std stdio) int {
 	keep := fs.Bool("keep", false, "keep the working directory and print where it is")
 	seed := fs.Uint64("seed", 1, "the seed of the sample data and the fakes (`N`)")
 	transport := fs.String("transport", "http", "how the runtime reaches the fakes: http or memory (in process, no HTTP)")
-	fs.Usage = func() {
-		io.WriteString(std.err, demoUsage+"\nflags:\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		return 2
+	setUsage(fs, std.err, demoUsage+"\nflags:\n")
+	pos, code, ok := parseCommand(fs, args)
+	if !ok {
+		return code
 	}
 	if len(pos) > 0 {
 		fmt.Fprintf(std.err, "dualsync demo: unexpected argument %q\n", pos[0])

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -29,22 +27,17 @@ func cmdDocsWith(args []string, std stdio, compile func(dir string) (*plan.Plan,
 	fset.SetOutput(std.err)
 	out := fset.String("o", "", "write the files into `OUT`")
 	planFile := fset.String("plan", "", "document the plan in `FILE` instead of compiling DIR")
-	fset.Usage = func() {
-		io.WriteString(std.err, docsUsage+"\nflags:\n")
-		fset.PrintDefaults()
-	}
-	dirs, err := parseArgs(fset, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		return 2
+	setUsage(fset, std.err, docsUsage+"\nflags:\n")
+	dirs, code, ok := parseCommand(fset, args)
+	if !ok {
+		return code
 	}
 	if *out == "" || (*planFile == "") == (len(dirs) == 0) || len(dirs) > 1 {
 		fset.Usage()
 		return 2
 	}
 	var p *plan.Plan
+	var err error
 	if *planFile != "" {
 		p, err = plan.ReadFile(*planFile)
 	} else {

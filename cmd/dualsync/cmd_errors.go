@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -82,16 +81,10 @@ func cmdErrors(args []string, std stdio) int {
 		fset.StringVar(&states, "state", "open", "entries in the states `S`")
 		fset.IntVar(&f.Limit, "limit", 0, "at most `N` entries (0: all)")
 	}
-	fset.Usage = func() {
-		io.WriteString(std.err, errorsUsage+"\nflags of errors "+sub+":\n")
-		fset.PrintDefaults()
-	}
-	pos, err := parseArgs(fset, args[1:])
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		return 2
+	setUsage(fset, std.err, errorsUsage+"\nflags of errors "+sub+":\n")
+	pos, code, ok := parseCommand(fset, args[1:])
+	if !ok {
+		return code
 	}
 	switch {
 	case *storePath == "":
@@ -114,6 +107,7 @@ func cmdErrors(args []string, std stdio) int {
 		}
 	}
 	if sub == "list" {
+		var err error
 		if f.States, err = parseStates(states); err != nil {
 			return usageErr("%v", err)
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -126,16 +125,10 @@ func parseRun(args []string, std stdio, lookupEnv func(string) (string, bool)) (
 	fs.DurationVar(&o.poll, "poll", 5*time.Second, "the wait `D` between polls when there is nothing more to do")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level `L`: debug, info, warn or error")
 	fs.BoolVar(&o.allowPlanChange, "allow-plan-change", false, "accept a store written with another plan")
-	fs.Usage = func() {
-		io.WriteString(std.err, runUsage+"\nflags:\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil, 0
-	}
-	if err != nil {
-		return nil, 2
+	setUsage(fs, std.err, runUsage+"\nflags:\n")
+	pos, code, ok := parseCommand(fs, args)
+	if !ok {
+		return nil, code
 	}
 	usage := func(format string, a ...any) (*runOptions, int) {
 		fmt.Fprintf(std.err, "dualsync run: %s\n", fmt.Sprintf(format, a...))
@@ -162,6 +155,7 @@ func parseRun(args []string, std stdio, lookupEnv func(string) (string, bool)) (
 	if o.poll <= 0 {
 		return usage("--poll must be positive")
 	}
+	var err error
 	if o.level, err = server.ParseLevel(o.logLevel); err != nil {
 		return usage("%v", err)
 	}

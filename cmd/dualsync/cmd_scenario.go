@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -32,16 +31,10 @@ func cmdTest(args []string, std stdio) int {
 	seed := fs.Int64("seed", 1, "the seed of every script's world (`N`)")
 	run := fs.String("run", "", "run only the scripts whose name matches `REGEXP`")
 	verbose := fs.Bool("v", false, "print every script's log")
-	fs.Usage = func() {
-		fmt.Fprint(std.err, testUsage+"\nflags:\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		return 2
+	setUsage(fs, std.err, testUsage+"\nflags:\n")
+	pos, code, ok := parseCommand(fs, args)
+	if !ok {
+		return code
 	}
 	if len(pos) != 1 {
 		fs.Usage()
@@ -54,6 +47,7 @@ func cmdTest(args []string, std stdio) int {
 	dir := pos[0]
 
 	var p *plan.Plan
+	var err error
 	source := ""
 	switch {
 	case *maps != "":

@@ -82,16 +82,10 @@ func simServe(ctx context.Context, args []string, std stdio) int {
 	dvConcurrent := fs.Int("dv-concurrent", 0, "Dataverse service protection: concurrent requests per user (default 52)")
 	noProtection := fs.Bool("no-protection", false, "turn Dataverse's service protection limits off")
 	deltaTTL := fs.Duration("delta-token-ttl", 0, "how long Dataverse delta tokens stay valid (default 168h)")
-	fs.Usage = func() {
-		fmt.Fprint(std.err, simServeUsage+"\nflags:\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parseArgs(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		return 2
+	setUsage(fs, std.err, simServeUsage+"\nflags:\n")
+	pos, code, ok := parseCommand(fs, args)
+	if !ok {
+		return code
 	}
 	if len(pos) != 0 {
 		fs.Usage()
@@ -110,6 +104,7 @@ func simServe(ctx context.Context, args []string, std stdio) int {
 	}
 
 	var p *plan.Plan
+	var err error
 	if *maps != "" {
 		p, err = compileDir(*maps)
 	} else {
